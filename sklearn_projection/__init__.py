@@ -1,0 +1,7 @@
+"""sklearn-projection: ProjectionNet (Ravi, 2017) as scikit-learn estimators."""
+
+from ._classifier import ProjectionNetClassifier
+from ._projection import LSHProjection
+
+__all__ = ["LSHProjection", "ProjectionNetClassifier"]
+__version__ = "0.1.0"

@@ -1,0 +1,20 @@
+"""scikit-learn's own estimator checks, in full, for both estimators."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_projection import LSHProjection, ProjectionNetClassifier
+
+
+def _estimators():
+    # Small networks keep the ~70 checks fast; the checks exercise the API, not accuracy.
+    return [
+        LSHProjection(n_projections=8, n_bits=8),
+        ProjectionNetClassifier(
+            n_projections=16, n_bits=8, trainer_hidden_layer_sizes=(32,), max_iter=100
+        ),
+    ]
+
+
+@parametrize_with_checks(_estimators())
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
