@@ -25,6 +25,10 @@ from ._optim import Adam
 from ._projection import LSHProjection, check_total_bits
 
 _SEED_BYTES = 8
+# The projection network is trained in the dtype of X (float64 or float32, as
+# MLPClassifier) and stored in float32 after every fit: its input is 0/1 bits, and
+# float32 halves the bytes that ship.
+PROJECTION_DTYPE = np.float32
 
 
 def _layer_sizes(sizes, name):
@@ -129,7 +133,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         The external teacher in use (None for the built-in trainer).
     projection_size_bytes_ : int
         Bytes the projection network needs at inference: its weights and biases at the
-        stored dtype plus the 8-byte seed.
+        stored dtype (float32) plus the 8-byte seed.
     trainer_size_bytes_ : int
         Bytes of the trainer's weights and biases (pickled size for an external trainer).
     loss_ : float
@@ -346,7 +350,13 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         teacher_proba = self._teacher_proba(X_raw) if self.trainer_ is not None else None
         # the bits of the training set are computed once per fit, not once per epoch
         bits = self.projection_._transform(X, packed=False)
-        self._run_epochs(X, bits, Y, teacher_proba, sample_weight, rng, incremental)
+        self.coefs_ = [c.astype(X.dtype) for c in self.coefs_]
+        self.intercepts_ = [b.astype(X.dtype) for b in self.intercepts_]
+        try:
+            self._run_epochs(X, bits, Y, teacher_proba, sample_weight, rng, incremental)
+        finally:
+            self.coefs_ = [c.astype(PROJECTION_DTYPE) for c in self.coefs_]
+            self.intercepts_ = [b.astype(PROJECTION_DTYPE) for b in self.intercepts_]
         self._check_finite()
         return self
 
@@ -395,7 +405,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         # the projection is fitted on a 1-row slice: only the width and seed matter
         self.projection_.fit(X[:1])
         self.coefs_, self.intercepts_ = nn.init_layers(
-            rng, [n_bits_total, *proj_hidden, n_classes], dtype
+            rng, [n_bits_total, *proj_hidden, n_classes], PROJECTION_DTYPE
         )
         if self._uses_builtin_trainer():
             self.trainer_ = None
@@ -497,7 +507,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         batch_size = min(batch_size, n_samples)
         order = np.arange(n_samples)
         n_classes = len(self.classes_)
-        eye = np.eye(n_classes, dtype=self.coefs_[0].dtype)
+        eye = np.eye(n_classes, dtype=X.dtype)
 
         for _ in range(1 if incremental else self.max_iter):
             if self.shuffle:
@@ -542,7 +552,6 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _step(self, X_b, bits_b, Y_b, q, sw, params):
         """One Adam step on a minibatch; returns its joint loss."""
-        dtype = self.coefs_[0].dtype
         sw_sum = float(len(Y_b)) if sw is None else float(sw.sum())
         lam1, lam2, lam3 = self.trainer_weight, self.distill_weight, self.projection_weight
         grads_c, grads_i = [], []
@@ -558,7 +567,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
             with np.errstate(divide="ignore"):
                 q = nn.softmax(np.log(q) / self.temperature)
 
-        proj_acts = nn.forward(bits_b.astype(dtype), self.coefs_, self.intercepts_)
+        proj_acts = nn.forward(bits_b.astype(X_b.dtype), self.coefs_, self.intercepts_)
         log_p = nn.log_softmax(proj_acts[-1])
         p = np.exp(log_p)
         delta_p = np.zeros_like(p)
@@ -623,8 +632,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- inference
     def _projection_logits(self, bits):
-        dtype = self.coefs_[0].dtype
-        return nn.forward(bits.astype(dtype), self.coefs_, self.intercepts_)[-1]
+        return nn.forward(bits.astype(self.coefs_[0].dtype), self.coefs_, self.intercepts_)[-1]
 
     def _validate_predict_input(self, X):
         check_is_fitted(self)
@@ -652,7 +660,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         X = self._validate_predict_input(X)
         if network == "trainer" and self.trainer_ is not None:
             return self._teacher_proba(X_raw)
-        return nn.softmax(self._logits(X, network))
+        return nn.softmax(self._logits(X, network).astype(np.float64, copy=False))
 
     def _logits(self, X, network):
         """Output logits of the built-in trainer or of the projection network on validated X."""

@@ -29,8 +29,8 @@ _S31 = np.uint64(31)
 _S32 = np.uint64(32)
 _ONE = np.uint64(1)
 
-# Rows whose largest |x| exceeds this are rescaled by an exact power of two before
-# summing, so that a sum of up to 2**40 such terms cannot overflow to +-inf.
+# A row whose largest |x| exceeds _BIG is summed again after scaling by the exact power
+# of two _SHRINK, so that sums cannot overflow to +-inf (scaling by 2**-k keeps signs).
 _BIG = 2.0**960
 _SHRINK = 2.0**-1000
 
@@ -66,8 +66,10 @@ def entry(key, feature, threshold):
 def projection_columns(keys, features, threshold):
     """Regenerate the columns ``features`` of P in a compressed (CSC-like) layout.
 
-    Returns ``indptr`` (len(features) + 1), ``bit_index`` (int32) and ``sign``
-    (float64, +-1): column j holds the non-zero entries of P[:, features[j]].
+    Returns ``indptr`` (len(features) + 1), ``mid`` (len(features)) and ``bit_index``
+    (int32): column j has +1 at the bits ``bit_index[indptr[j]:mid[j]]`` and -1 at
+    ``bit_index[mid[j]:indptr[j+1]]``. Splitting by sign lets the kernels add and
+    subtract without a multiply.
     """
     n_bits_total = keys.shape[0]
     n_cols = features.shape[0]
@@ -80,96 +82,115 @@ def projection_columns(keys, features, threshold):
                 c += 1
         counts[j + 1] = c
     indptr = np.cumsum(counts)
+    mid = np.empty(n_cols, dtype=np.int64)
     bit_index = np.empty(indptr[-1], dtype=np.int32)
-    sign = np.empty(indptr[-1], dtype=np.float64)
     for j in prange(n_cols):
         f = features[j]
-        k = indptr[j]
+        lo, hi = indptr[j], indptr[j + 1]
         for b in range(n_bits_total):
             e = entry(keys[b], f, threshold)
-            if e != 0:
-                bit_index[k] = b
-                sign[k] = e
-                k += 1
-    return indptr, bit_index, sign
+            if e > 0:
+                bit_index[lo] = b
+                lo += 1
+            elif e < 0:
+                hi -= 1
+                bit_index[hi] = b
+        mid[j] = lo
+    return indptr, mid, bit_index
 
 
 @njit(cache=True, inline="always")
-def _row_scale(values):
-    """1.0, or the exact power of two 2**-1000 for rows whose sum could overflow."""
-    m = 0.0
-    for v in values:
-        a = abs(v)
-        if a > m:
-            m = a
-    return 1.0 if m <= _BIG else _SHRINK
+def _add_column(acc, x, c, indptr, mid, bit_index):
+    for t in range(indptr[c], mid[c]):
+        acc[bit_index[t]] += x
+    for t in range(mid[c], indptr[c + 1]):
+        acc[bit_index[t]] -= x
 
 
 @njit(cache=True, inline="always")
-def _store_bits(acc, out_row):
-    for b in range(acc.shape[0]):
-        out_row[b] = 1 if acc[b] > 0.0 else 0
+def _store(acc, out8, out64, i, packed):
+    if packed:
+        row = out64[i]
+        for w in range(row.shape[0]):
+            row[w] = 0
+        for b in range(acc.shape[0]):
+            if acc[b] > 0.0:
+                row[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+    else:
+        row8 = out8[i]
+        for b in range(acc.shape[0]):
+            row8[b] = 1 if acc[b] > 0.0 else 0
 
 
 @njit(cache=True, inline="always")
-def _store_packed(acc, out_row):
-    for w in range(out_row.shape[0]):
-        out_row[w] = 0
-    for b in range(acc.shape[0]):
-        if acc[b] > 0.0:
-            out_row[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+def _outputs(n, n_bits_total, packed):
+    width = (n_bits_total + 63) // 64
+    out8 = np.empty((0 if packed else n, n_bits_total), dtype=np.uint8)
+    out64 = np.empty((n if packed else 0, width), dtype=np.uint64)
+    return out8, out64
 
 
-@njit(cache=True, inline="always")
-def _accumulate(acc, cols, values, indptr, bit_index, sign):
+@njit(cache=True)
+def _sparse_row(acc, cols, values, indptr, mid, bit_index, scale):
+    """Sum the columns of one CSR row into ``acc``; returns the row's largest |x|."""
     acc[:] = 0.0
-    scale = _row_scale(values)
+    big = 0.0
     for k in range(cols.shape[0]):
         x = values[k] * scale
-        if x == 0.0:
-            continue
-        c = cols[k]
-        for t in range(indptr[c], indptr[c + 1]):
-            acc[bit_index[t]] += sign[t] * x
+        if x != 0.0:
+            big = max(big, abs(x))
+            _add_column(acc, x, cols[k], indptr, mid, bit_index)
+    return big
+
+
+@njit(cache=True)
+def _dense_row(acc, row, col_of, indptr, mid, bit_index, scale):
+    """Sum the columns of one dense row into ``acc``; returns the row's largest |x|."""
+    acc[:] = 0.0
+    big = 0.0
+    for f in range(row.shape[0]):
+        x = row[f] * scale
+        if x != 0.0:
+            big = max(big, abs(x))
+            _add_column(acc, x, col_of[f], indptr, mid, bit_index)
+    return big
 
 
 @njit(cache=True, parallel=True)
-def dense_bits(X, indptr, bit_index, sign, n_bits_total, packed):
-    """Bits of the rows of dense float64 ``X`` (C-contiguous) given all columns of P."""
-    n, n_features = X.shape
-    width = (n_bits_total + 63) // 64 if packed else n_bits_total
-    out8 = np.empty((0 if packed else n, n_bits_total), dtype=np.uint8)
-    out64 = np.empty((n if packed else 0, width if packed else 0), dtype=np.uint64)
-    cols = np.arange(n_features)
+def dense_bits(X, col_of, indptr, mid, bit_index, n_bits_total, packed):
+    """Bits of the rows of dense ``X`` (C-contiguous float).
+
+    ``col_of[f]`` is the regenerated column holding feature ``f`` (any value where the
+    feature is zero in every row).
+
+    Returns ``(bits_uint8, words_uint64)``; the one not asked for has 0 rows.
+    """
+    n = X.shape[0]
+    out8, out64 = _outputs(n, n_bits_total, packed)
     n_chunks = min(n, 256)
     for c in prange(n_chunks):
         acc = np.empty(n_bits_total, dtype=np.float64)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            _accumulate(acc, cols, X[i], indptr, bit_index, sign)
-            if packed:
-                _store_packed(acc, out64[i])
-            else:
-                _store_bits(acc, out8[i])
+            if _dense_row(acc, X[i], col_of, indptr, mid, bit_index, 1.0) > _BIG:
+                _dense_row(acc, X[i], col_of, indptr, mid, bit_index, _SHRINK)
+            _store(acc, out8, out64, i, packed)
     return out8, out64
 
 
 @njit(cache=True, parallel=True)
-def csr_bits(data, local_cols, row_ptr, indptr, bit_index, sign, n_bits_total, packed):
+def csr_bits(data, local_cols, row_ptr, indptr, mid, bit_index, n_bits_total, packed):
     """Bits of CSR rows (sorted, no duplicates); ``local_cols`` index the regenerated columns."""
     n = row_ptr.shape[0] - 1
-    width = (n_bits_total + 63) // 64 if packed else n_bits_total
-    out8 = np.empty((0 if packed else n, n_bits_total), dtype=np.uint8)
-    out64 = np.empty((n if packed else 0, width if packed else 0), dtype=np.uint64)
+    out8, out64 = _outputs(n, n_bits_total, packed)
     n_chunks = min(n, 256)
     for c in prange(n_chunks):
         acc = np.empty(n_bits_total, dtype=np.float64)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
             lo, hi = row_ptr[i], row_ptr[i + 1]
-            _accumulate(acc, local_cols[lo:hi], data[lo:hi], indptr, bit_index, sign)
-            if packed:
-                _store_packed(acc, out64[i])
-            else:
-                _store_bits(acc, out8[i])
+            cols, vals = local_cols[lo:hi], data[lo:hi]
+            if _sparse_row(acc, cols, vals, indptr, mid, bit_index, 1.0) > _BIG:
+                _sparse_row(acc, cols, vals, indptr, mid, bit_index, _SHRINK)
+            _store(acc, out8, out64, i, packed)
     return out8, out64
 
 

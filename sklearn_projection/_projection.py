@@ -12,6 +12,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _hashing
 
+# a dense batch of at most this many rows regenerates only the columns it touches
+_FEW_ROWS = 256
 # bit indices are int32 inside the kernels
 MAX_TOTAL_BITS = 2**31 - 1
 
@@ -65,28 +67,28 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False):
             X = X.copy()
             X.sum_duplicates()  # also sorts the indices: the same order as the dense path
         features, local_cols = np.unique(X.indices, return_inverse=True)
-        indptr, bit_index, sign = _hashing.projection_columns(
-            keys, features.astype(np.int64), threshold
-        )
+        columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
         out8, out64 = _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64),
             local_cols.astype(np.int64).ravel(),
             X.indptr.astype(np.int64),
-            indptr,
-            bit_index,
-            sign,
+            *columns,
             n_bits_total,
             packed,
         )
     else:
-        indptr, bit_index, sign = _hashing.projection_columns(
-            keys, np.arange(n_features, dtype=np.int64), threshold
-        )
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
-        out8, out64 = _hashing.dense_bits(
-            np.ascontiguousarray(X), indptr, bit_index, sign, n_bits_total, packed
-        )
+        X = np.ascontiguousarray(X)
+        if n_samples <= _FEW_ROWS:
+            # a small batch touches few features: regenerate only those columns
+            features = np.flatnonzero(np.any(X != 0, axis=0))
+        else:
+            features = np.arange(n_features)
+        col_of = np.zeros(n_features, dtype=np.int64)
+        col_of[features] = np.arange(len(features))
+        columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
+        out8, out64 = _hashing.dense_bits(X, col_of, *columns, n_bits_total, packed)
     return out64 if packed else out8
 
 
