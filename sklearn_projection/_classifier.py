@@ -666,7 +666,11 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         """Output logits of the built-in trainer or of the projection network on validated X."""
         if network == "trainer":
             return nn.forward(X, self.trainer_coefs_, self.trainer_intercepts_)[-1]
-        return self._projection_logits(self.projection_._transform(X, packed=False))
+        z = self.projection_._first_layer(X, self.coefs_[0], self.intercepts_[0])
+        if len(self.coefs_) == 1:
+            return z
+        np.maximum(z, 0, out=z)
+        return nn.forward(z, self.coefs_[1:], self.intercepts_[1:])[-1]
 
     def predict_log_proba(self, X, network="projection"):
         """Logarithm of :meth:`predict_proba`."""

@@ -107,15 +107,27 @@ def _add_column(acc, x, c, indptr, mid, bit_index):
         acc[bit_index[t]] -= x
 
 
+# What the kernels write for each row: the bits, the packed bits, or the first layer of
+# the projection network (bias + the sum of the weight rows of the set bits).
+BITS, PACKED, FIRST_LAYER = 0, 1, 2
+
+
 @njit(cache=True, inline="always")
-def _store(acc, out8, out64, i, packed):
-    if packed:
+def _store(acc, out8, out64, outf, weights, i, mode):
+    if mode == PACKED:
         row = out64[i]
         for w in range(row.shape[0]):
             row[w] = 0
         for b in range(acc.shape[0]):
             if acc[b] > 0.0:
                 row[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+    elif mode == FIRST_LAYER:
+        # a gather-sum of weight rows: no multiply over the bits
+        row_f = outf[i]
+        for b in range(acc.shape[0]):
+            if acc[b] > 0.0:
+                for h in range(row_f.shape[0]):
+                    row_f[h] += weights[b, h]
     else:
         row8 = out8[i]
         for b in range(acc.shape[0]):
@@ -123,11 +135,14 @@ def _store(acc, out8, out64, i, packed):
 
 
 @njit(cache=True, inline="always")
-def _outputs(n, n_bits_total, packed):
+def _outputs(n, n_bits_total, mode, weights, bias):
     width = (n_bits_total + 63) // 64
-    out8 = np.empty((0 if packed else n, n_bits_total), dtype=np.uint8)
-    out64 = np.empty((n if packed else 0, width), dtype=np.uint64)
-    return out8, out64
+    out8 = np.empty((n if mode == BITS else 0, n_bits_total), dtype=np.uint8)
+    out64 = np.empty((n if mode == PACKED else 0, width), dtype=np.uint64)
+    outf = np.empty((n if mode == FIRST_LAYER else 0, weights.shape[1]), dtype=weights.dtype)
+    for i in range(outf.shape[0]):
+        outf[i] = bias
+    return out8, out64, outf
 
 
 @njit(cache=True)
@@ -157,31 +172,33 @@ def _dense_row(acc, row, col_of, indptr, mid, bit_index, scale):
 
 
 @njit(cache=True, parallel=True)
-def dense_bits(X, col_of, indptr, mid, bit_index, n_bits_total, packed):
-    """Bits of the rows of dense ``X`` (C-contiguous float).
+def dense_bits(X, col_of, indptr, mid, bit_index, n_bits_total, mode, weights, bias):
+    """Bits (or packed bits, or first layer: see ``mode``) of the rows of dense ``X``.
 
     ``col_of[f]`` is the regenerated column holding feature ``f`` (any value where the
-    feature is zero in every row).
+    feature is zero in every row). ``weights`` (n_bits_total x H) and ``bias`` (H) are
+    used for ``mode == FIRST_LAYER`` only.
 
-    Returns ``(bits_uint8, words_uint64)``; the one not asked for has 0 rows.
+    Returns ``(bits_uint8, words_uint64, first_layer)``; those not asked for have 0 rows.
     """
     n = X.shape[0]
-    out8, out64 = _outputs(n, n_bits_total, packed)
+    out8, out64, outf = _outputs(n, n_bits_total, mode, weights, bias)
     n_chunks = min(n, 256)
     for c in prange(n_chunks):
         acc = np.empty(n_bits_total, dtype=np.float64)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
             if _dense_row(acc, X[i], col_of, indptr, mid, bit_index, 1.0) > _BIG:
                 _dense_row(acc, X[i], col_of, indptr, mid, bit_index, _SHRINK)
-            _store(acc, out8, out64, i, packed)
-    return out8, out64
+            _store(acc, out8, out64, outf, weights, i, mode)
+    return out8, out64, outf
 
 
 @njit(cache=True, parallel=True)
-def csr_bits(data, local_cols, row_ptr, indptr, mid, bit_index, n_bits_total, packed):
-    """Bits of CSR rows (sorted, no duplicates); ``local_cols`` index the regenerated columns."""
+def csr_bits(data, local_cols, row_ptr, indptr, mid, bit_index, n_bits_total, mode, weights, bias):
+    """As :func:`dense_bits` for CSR rows (sorted, no duplicates); ``local_cols`` index
+    the regenerated columns."""
     n = row_ptr.shape[0] - 1
-    out8, out64 = _outputs(n, n_bits_total, packed)
+    out8, out64, outf = _outputs(n, n_bits_total, mode, weights, bias)
     n_chunks = min(n, 256)
     for c in prange(n_chunks):
         acc = np.empty(n_bits_total, dtype=np.float64)
@@ -190,8 +207,8 @@ def csr_bits(data, local_cols, row_ptr, indptr, mid, bit_index, n_bits_total, pa
             cols, vals = local_cols[lo:hi], data[lo:hi]
             if _sparse_row(acc, cols, vals, indptr, mid, bit_index, 1.0) > _BIG:
                 _sparse_row(acc, cols, vals, indptr, mid, bit_index, _SHRINK)
-            _store(acc, out8, out64, i, packed)
-    return out8, out64
+            _store(acc, out8, out64, outf, weights, i, mode)
+    return out8, out64, outf
 
 
 @njit(cache=True, parallel=True)

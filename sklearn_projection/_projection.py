@@ -50,15 +50,23 @@ def check_bits_fit_in_memory(n_rows, n_bits_total, packed, what="the bits"):
         )
 
 
-def lsh_bits(X, seed, n_bits_total, density, packed=False):
+def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=None):
     """T*d LSH bits of validated ``X`` (dense float array or scipy sparse matrix).
 
     Returns a (n, n_bits_total) uint8 array, or (n, ceil(n_bits_total/64)) uint64 words
-    when ``packed``. Only the columns of the projection matrix that ``X`` touches are
-    regenerated, for the duration of this call.
+    when ``packed``. With ``weights`` (n_bits_total x H) and ``bias`` (H), returns instead
+    ``bits @ weights + bias`` computed as a gather-sum, without materialising the bits.
+    Only the columns of the projection matrix that ``X`` touches are regenerated, for
+    the duration of this call.
     """
     n_samples, n_features = X.shape
-    check_bits_fit_in_memory(n_samples, n_bits_total, packed)
+    if weights is None:
+        mode = _hashing.PACKED if packed else _hashing.BITS
+        check_bits_fit_in_memory(n_samples, n_bits_total, packed)
+        weights = np.empty((0, 0), dtype=np.float32)
+        bias = np.empty(0, dtype=np.float32)
+    else:
+        mode = _hashing.FIRST_LAYER
     keys = _hashing.bit_keys(np.uint64(seed), n_bits_total)
     threshold = density_threshold(density)
     if sp.issparse(X):
@@ -68,13 +76,15 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False):
             X.sum_duplicates()  # also sorts the indices: the same order as the dense path
         features, local_cols = np.unique(X.indices, return_inverse=True)
         columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
-        out8, out64 = _hashing.csr_bits(
+        out8, out64, outf = _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64),
             local_cols.astype(np.int64).ravel(),
             X.indptr.astype(np.int64),
             *columns,
             n_bits_total,
-            packed,
+            mode,
+            weights,
+            bias,
         )
     else:
         if X.dtype not in (np.float32, np.float64):
@@ -88,8 +98,10 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False):
         col_of = np.zeros(n_features, dtype=np.int64)
         col_of[features] = np.arange(len(features))
         columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
-        out8, out64 = _hashing.dense_bits(X, col_of, *columns, n_bits_total, packed)
-    return out64 if packed else out8
+        out8, out64, outf = _hashing.dense_bits(
+            X, col_of, *columns, n_bits_total, mode, weights, bias
+        )
+    return (out8, out64, outf)[mode]
 
 
 class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -213,6 +225,13 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _transform(self, X, packed):
         """Bits of already validated ``X``."""
         return lsh_bits(X, self.seed_, self.n_bits_total_, self.density_, packed=packed)
+
+    def _first_layer(self, X, weights, bias):
+        """``transform(X) @ weights + bias`` for validated ``X``, as a gather-sum."""
+        return lsh_bits(
+            X, self.seed_, self.n_bits_total_, self.density_,
+            weights=np.ascontiguousarray(weights), bias=np.ascontiguousarray(bias, dtype=weights.dtype),
+        )
 
     @property
     def _n_features_out(self):
