@@ -335,12 +335,16 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight sums to zero: there is nothing to learn from.")
         Y = self._encode_targets(y, first_call, incremental, classes)
 
         rng = check_random_state(self.random_state)
         if first_call:
-            self._initialize(X, y, sample_weight, rng, proj_hidden, trainer_hidden)
+            self._initialize(X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental)
         elif self.projection_.n_bits_total_ != self.n_projections * self.n_bits:
             raise ValueError(
                 "n_projections or n_bits changed since the first fit; refit from scratch "
@@ -361,38 +365,35 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _encode_targets(self, y, first_call, incremental, classes):
+        labels = np.unique(y)
         if first_call:
-            if incremental:
-                if classes is None:
-                    raise ValueError("classes must be passed on the first call to partial_fit.")
-                self.classes_ = np.unique(column_or_1d(classes))
-            else:
-                self.classes_ = np.unique(y)
+            if incremental and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self.classes_ = np.unique(column_or_1d(classes)) if incremental else labels
             if len(self.classes_) < 2:
                 raise ValueError(
                     "ProjectionNetClassifier needs samples of at least 2 classes in the "
                     f"data, but the data contains only one class: {self.classes_[0]!r}."
                 )
-        else:
-            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-                raise ValueError(
-                    f"classes={np.unique(classes)!r} differs from the classes of the first "
-                    f"call to partial_fit, {self.classes_!r}."
-                )
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if len(unseen):
-                raise ValueError(
-                    f"y has labels {unseen!r} not in classes_ {self.classes_!r}; pass all "
-                    "classes on the first call to partial_fit (or refit)."
-                )
-        if not incremental and not first_call and not np.array_equal(np.unique(y), self.classes_):
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes)!r} differs from the classes of the first "
+                f"call to partial_fit, {self.classes_!r}."
+            )
+        elif not incremental and not np.array_equal(labels, self.classes_):
             raise ValueError(
                 "warm_start can only be used where y has the same classes as in the "
-                f"previous call to fit: previously {self.classes_!r}, y has {np.unique(y)!r}."
+                f"previous call to fit: previously {self.classes_!r}, y has {labels!r}."
+            )
+        unseen = np.setdiff1d(labels, self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y has labels {unseen!r} not in classes_ {self.classes_!r}; pass all "
+                "classes on the first call to partial_fit (or refit)."
             )
         return np.searchsorted(self.classes_, y)
 
-    def _initialize(self, X, y, sample_weight, rng, proj_hidden, trainer_hidden):
+    def _initialize(self, X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental):
         dtype = X.dtype
         n_classes = len(self.classes_)
         n_bits_total = self.n_projections * self.n_bits
@@ -413,7 +414,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
                 rng, [X.shape[1], *trainer_hidden, n_classes], dtype
             )
         else:
-            self.trainer_ = self._fitted_trainer(X, y, sample_weight)
+            self.trainer_ = self._fitted_trainer(X, y, sample_weight, incremental)
             self.trainer_coefs_ = self.trainer_intercepts_ = None
         self._optimizer = None
         self.n_iter_ = 0
@@ -430,11 +431,16 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
             self.best_loss_ = np.inf
         self._set_sizes()
 
-    def _fitted_trainer(self, X, y, sample_weight):
+    def _fitted_trainer(self, X, y, sample_weight, incremental):
         try:
             check_is_fitted(self.trainer)
             teacher = self.trainer
         except NotFittedError:
+            if incremental:
+                raise ValueError(
+                    "partial_fit needs a fitted trainer: fit the teacher first (and wrap "
+                    "it in sklearn.frozen.FrozenEstimator), or use fit()."
+                ) from None
             teacher = clone(self.trainer)
             if sample_weight is not None:
                 teacher.fit(X, y, sample_weight=sample_weight)
@@ -478,6 +484,8 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
                 params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
             )
         early_stopping = self.early_stopping and not incremental
+        if not incremental:
+            self._no_improvement_count = 0
         if early_stopping:
             stratify = Y if np.bincount(Y).min() >= 2 else None
             arrays = [X, bits, Y] + [a for a in (teacher_proba, sample_weight) if a is not None]
@@ -553,6 +561,8 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
     def _step(self, X_b, bits_b, Y_b, q, sw, params):
         """One Adam step on a minibatch; returns its joint loss."""
         sw_sum = float(len(Y_b)) if sw is None else float(sw.sum())
+        if sw_sum == 0:
+            return 0.0  # every row of this minibatch has zero weight: no step
         lam1, lam2, lam3 = self.trainer_weight, self.distill_weight, self.projection_weight
         grads_c, grads_i = [], []
         loss = 0.0

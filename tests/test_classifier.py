@@ -118,19 +118,17 @@ def test_teacher_missing_a_class_is_rejected():
 def test_count_vectorizer_pipeline_on_real_text(trec6_split):
     X_train, X_test, y_train, y_test = trec6_split
     pipe = make_pipeline(
-        CountVectorizer(ngram_range=(1, 2), min_df=2),
+        CountVectorizer(),
         ProjectionNetClassifier(
-            n_projections=60, n_bits=10, trainer_hidden_layer_sizes=(128,),
-            projection_hidden_layer_sizes=(64,), max_iter=30, random_state=0,
+            trainer_hidden_layer_sizes=(64,), projection_hidden_layer_sizes=(64,),
+            max_iter=10, random_state=0,
         ),
     )
     pipe.fit(X_train, y_train)
-    # TF-IDF + LogisticRegression reaches ~0.86 here
-    assert pipe.score(X_test, y_test) >= TREC_BAR
+    # measured 0.735 (trainer 0.822; TF-IDF + LogisticRegression ~0.86; 6 classes, the
+    # largest holds 23%): short questions set few of the 600 bits at the default density
+    assert pipe.score(X_test, y_test) >= 0.70
     assert set(pipe.predict(X_test)) <= set(y_train)
-
-
-TREC_BAR = 0.0  # set from measurement below
 
 
 def test_sparse_input_trains_and_predicts(sms_split):
@@ -140,11 +138,9 @@ def test_sparse_input_trains_and_predicts(sms_split):
     assert sp.issparse(A_train)
     clf = ProjectionNetClassifier(trainer_hidden_layer_sizes=(64,), max_iter=10, random_state=0)
     clf.fit(A_train, y_train)
-    assert clf.score(A_test, y_test) >= SMS_BAR
+    # measured 0.948 (trainer 0.981); predicting "ham" everywhere scores 0.866
+    assert clf.score(A_test, y_test) >= 0.93
     np.testing.assert_array_equal(clf.predict(A_test), clf.predict(A_test.toarray()))
-
-
-SMS_BAR = 0.0
 
 
 def test_standard_scaler_pipeline_on_images(digits_split):
@@ -192,9 +188,9 @@ def test_same_random_state_gives_the_same_model(digits_split):
 
 def test_early_stopping_keeps_the_best_validation_weights(digits_split):
     X_train, X_test, y_train, y_test = digits_split
-    clf = ProjectionNetClassifier(
-        early_stopping=True, n_iter_no_change=3, max_iter=200, random_state=0
-    ).fit(X_train, y_train)
+    clf = ProjectionNetClassifier(early_stopping=True, max_iter=200, random_state=0)
+    clf.fit(X_train, y_train)
+    # measured: stops after 50 epochs at 0.959 test accuracy (best validation 0.968)
     assert len(clf.validation_scores_) == clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(clf.validation_scores_)
     assert clf.best_loss_ is None
@@ -311,3 +307,21 @@ def test_bad_input_gets_clear_errors():
         clf.predict(X_nan)
     with pytest.raises(ValueError, match="Unknown label type"):
         ProjectionNetClassifier().fit(X, y + 0.5)
+
+
+def test_partial_fit_and_sample_weight_edge_cases():
+    X, y = load_iris(return_X_y=True)
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, random_state=0)
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="sums to zero|at least one non-zero"):
+        ProjectionNetClassifier().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        ProjectionNetClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="needs a fitted trainer"):
+        ProjectionNetClassifier(trainer=LogisticRegression()).partial_fit(X, y, classes=[0, 1, 2])
+    # zero-weight minibatches are skipped, not turned into NaN weights
+    sw = np.r_[np.zeros(100), np.ones(50)]
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, batch_size=50, shuffle=False,
+                                  max_iter=5, random_state=0).fit(X, y, sample_weight=sw)
+    assert np.isfinite(clf.predict_proba(X)).all()
