@@ -27,7 +27,7 @@ ALONE = dict(trainer_weight=0.0, distill_weight=0.0)
 def test_digits_projection_network_is_accurate_and_ten_times_smaller(digits_split):
     X_train, X_test, y_train, y_test = digits_split
     clf = ProjectionNetClassifier(n_projections=60, n_bits=10, random_state=0).fit(X_train, y_train)
-    # measured 0.974 (trainer 0.978); 0.95 is the acceptance bar
+    # measured 0.980 (trainer 0.978); 0.95 is the acceptance bar
     assert clf.score(X_test, y_test) >= 0.95
     assert np.mean(clf.predict(X_test, network="trainer") == y_test) >= 0.95
     assert clf.projection_size_bytes_ <= clf.trainer_size_bytes_ / 10
@@ -35,11 +35,23 @@ def test_digits_projection_network_is_accurate_and_ten_times_smaller(digits_spli
     assert clf.projection_size_bytes_ == (600 * 10 + 10) * 4 + 8
 
 
-def test_projection_network_alone_on_digits(digits_split):
+def test_joint_training_beats_the_projection_network_alone_on_digits(digits_split):
+    """Seeds 0-2 measured: alone 0.9759 0.9722 0.9778, joint 0.9796 0.9722 0.9796.
+
+    The gain on digits is small (the projection network alone is already at ~0.97), so
+    the test averages three seeds and allows ties seed by seed, but not losses.
+    """
     X_train, X_test, y_train, y_test = digits_split
-    clf = ProjectionNetClassifier(random_state=0, **ALONE).fit(X_train, y_train)
-    assert clf.score(X_test, y_test) >= 0.95
-    assert clf.trainer_size_bytes_ > 0
+    alone, joint = [], []
+    for seed in range(3):
+        a = ProjectionNetClassifier(random_state=seed, **ALONE).fit(X_train, y_train)
+        j = ProjectionNetClassifier(random_state=seed).fit(X_train, y_train)
+        assert j.projection_size_bytes_ == a.projection_size_bytes_
+        alone.append(a.score(X_test, y_test))
+        joint.append(j.score(X_test, y_test))
+    assert min(alone) >= 0.95
+    assert all(j >= a for j, a in zip(joint, alone)), (joint, alone)
+    assert np.mean(joint) > np.mean(alone), (joint, alone)
 
 
 def test_predict_proba_of_both_networks(digits_split):
