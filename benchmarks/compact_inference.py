@@ -26,6 +26,7 @@ import pickle
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -140,6 +141,7 @@ def run(quick=False, n_rows=None, min_seconds=None):
             lr = LogisticRegression(max_iter=epochs * 5).fit(X_train, y_train)
             pn = ProjectionNetClassifier(max_iter=epochs, random_state=0, **pn_params).fit(X_train, y_train)
         mlp_bytes = len(pickle.dumps(mlp))
+        print(f"[{name}] models trained", file=sys.stderr, flush=True)
 
         def row(model, n_bytes, acc, note=""):
             sizes.append(dict(dataset=name, model=model, bytes=int(n_bytes),
