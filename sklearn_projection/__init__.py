@@ -1,7 +1,8 @@
 """sklearn-projection: ProjectionNet (Ravi, 2017) as scikit-learn estimators."""
 
 from ._classifier import ProjectionNetClassifier
+from ._compact import CompactProjectionClassifier
 from ._projection import LSHProjection
 
-__all__ = ["LSHProjection", "ProjectionNetClassifier"]
+__all__ = ["CompactProjectionClassifier", "LSHProjection", "ProjectionNetClassifier"]
 __version__ = "0.1.0"

@@ -710,6 +710,22 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
             scores = self.predict_proba(X, network=network)
         return self.classes_[np.argmax(scores, axis=1)]
 
+    def to_compact(self, dtype="float32"):
+        """The deployable projection network alone, as a :class:`CompactProjectionClassifier`.
+
+        Parameters
+        ----------
+        dtype : {"float32", "float16", "int8"}, default="float32"
+            Storage type of the weights; "float32" predicts exactly as this classifier.
+
+        Returns
+        -------
+        compact : CompactProjectionClassifier
+        """
+        from ._compact import CompactProjectionClassifier
+
+        return CompactProjectionClassifier.from_classifier(self, dtype=dtype)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

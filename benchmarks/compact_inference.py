@@ -1,0 +1,211 @@
+"""Bytes, accuracy and inference throughput of the compact ProjectionNet model.
+
+For scikit-learn's digits and for TREC-6 (CountVectorizer features), trains on the same
+split an ``MLPClassifier(256, 256)``, a ``LogisticRegression`` and a
+``ProjectionNetClassifier``, then reports
+
+- bytes and test accuracy of: the pickled MLPClassifier(256, 256), the pickled full
+  ProjectionNetClassifier, the compact model at float32 / float16 / int8 (``size_bytes``,
+  the inference footprint, and its pickle), and the C export of the int8 model (weight
+  tables, compiled object size, accuracy of the compiled C runtime when a compiler is found);
+- rows/s of ``predict`` of the compact models, ``MLPClassifier`` and ``LogisticRegression``
+  on the same test rows (tiled), with 1 thread and with all threads (numba threads for the
+  compact model, BLAS threads via threadpoolctl for the others), all in one run.
+
+Usage::
+
+    python -m benchmarks.compact_inference            # full run (a few minutes on 2 cores)
+    python -m benchmarks.compact_inference --quick    # tiny slices, seconds; checks it runs
+    python -m benchmarks.compact_inference --json results.json
+"""
+
+import argparse
+import json
+import os
+import pickle
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import date
+from pathlib import Path
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
+
+from benchmarks.datasets import load_digits_split, load_text
+from sklearn_projection import ProjectionNetClassifier
+from sklearn_projection._export_c import c_weight_bytes
+
+_DRIVER = r"""
+#include <stdio.h>
+#include "model.h"
+int main(void)
+{
+    double x[PN_N_FEATURES + 1];
+    int64_t idx[PN_N_FEATURES + 1];
+    long nnz, k;
+    while (scanf("%ld", &nnz) == 1) {
+        for (k = 0; k < nnz; ++k) {
+            long long i;
+            if (scanf("%lld %lf", &i, &x[k]) != 2)
+                return 2;
+            idx[k] = (int64_t)i;
+        }
+        printf("%d\n", pn_predict_sparse(idx, x, (size_t)nnz, NULL));
+    }
+    return 0;
+}
+"""
+
+
+def _c_results(compact, X_test):
+    """(object bytes of the compiled model, C predictions) or (None, None) without a compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        return None, None
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        c_path, _ = compact.export_c(tmp / "model")
+        (tmp / "main.c").write_text(_DRIVER)
+        subprocess.run([cc, "-std=c99", "-O2", "-c", str(c_path), "-o", str(tmp / "model.o")], check=True)
+        text_size = _text_size(tmp / "model.o")
+        subprocess.run([cc, "-std=c99", "-O2", str(tmp / "model.o"), str(tmp / "main.c"),
+                        "-o", str(tmp / "model"), "-lm"], check=True)
+        X = sp.csr_matrix(X_test)
+        X.sum_duplicates()
+        lines = []
+        for i in range(X.shape[0]):
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            lines.append(f"{hi - lo} " + " ".join(
+                f"{j} {float(v)!r}" for j, v in zip(X.indices[lo:hi], X.data[lo:hi])))
+        out = subprocess.run([str(tmp / "model")], input="\n".join(lines) + "\n",
+                             capture_output=True, text=True, check=True).stdout
+        return text_size, compact.classes_[np.array(out.split(), dtype=int)]
+
+
+def _text_size(obj):
+    """Code + data bytes of an object file (``size``'s text+data+bss), else its file size."""
+    size = shutil.which("size")
+    if size:
+        out = subprocess.run([size, str(obj)], capture_output=True, text=True).stdout.splitlines()
+        if len(out) >= 2:
+            text, data, bss = (int(v) for v in out[1].split()[:3])
+            return {"text": text, "data": data, "bss": bss}
+    return {"file": obj.stat().st_size}
+
+
+def _rows_per_second(predict, X, min_seconds):
+    predict(X[:10])  # warm-up (numba compile, caches)
+    best, total, n = np.inf, 0.0, 0
+    while total < min_seconds or n < 3:
+        t0 = time.perf_counter()
+        predict(X)
+        dt = time.perf_counter() - t0
+        best, total, n = min(best, dt), total + dt, n + 1
+    return X.shape[0] / best
+
+
+def _datasets(quick):
+    X_train, X_test, y_train, y_test = load_digits_split()
+    if quick:
+        X_train, y_train, X_test, y_test = X_train[:300], y_train[:300], X_test[:100], y_test[:100]
+    yield "digits", X_train, X_test, y_train, y_test, dict(n_projections=60, n_bits=10)
+    t_train, t_test, ty_train, ty_test = load_text("trec6")
+    if quick:
+        t_train, ty_train, t_test, ty_test = t_train[:600], ty_train[:600], t_test[:100], ty_test[:100]
+    vec = CountVectorizer().fit(t_train)
+    yield ("trec6", vec.transform(t_train), vec.transform(t_test), ty_train, ty_test,
+           dict(n_projections=60, n_bits=10, projection_hidden_layer_sizes=(64,), temperature=4.0))
+
+
+def run(quick=False, n_rows=None, min_seconds=None):
+    n_rows = n_rows or (500 if quick else 20000)
+    min_seconds = min_seconds if min_seconds is not None else (0.0 if quick else 1.0)
+    epochs = 5 if quick else 200
+    all_threads = numba.config.NUMBA_NUM_THREADS
+    sizes, speed = [], []
+    for name, X_train, X_test, y_train, y_test, pn_params in _datasets(quick):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            mlp = MLPClassifier((256, 256), max_iter=epochs, random_state=0).fit(X_train, y_train)
+            lr = LogisticRegression(max_iter=epochs * 5).fit(X_train, y_train)
+            pn = ProjectionNetClassifier(max_iter=epochs, random_state=0, **pn_params).fit(X_train, y_train)
+        mlp_bytes = len(pickle.dumps(mlp))
+        print(f"[{name}] models trained", file=sys.stderr, flush=True)
+
+        def row(model, n_bytes, acc, note=""):
+            sizes.append(dict(dataset=name, model=model, bytes=int(n_bytes),
+                              mlp_over_bytes=round(mlp_bytes / n_bytes, 1),
+                              accuracy=None if acc is None else round(float(acc), 4), note=note))
+
+        row("MLPClassifier(256,256) pickled", mlp_bytes, mlp.score(X_test, y_test))
+        row("ProjectionNetClassifier pickled (full)", len(pickle.dumps(pn)), pn.score(X_test, y_test))
+        compacts = {dt: pn.to_compact(dt) for dt in ("float32", "float16", "int8")}
+        for dt, c in compacts.items():
+            row(f"compact {dt}", c.size_bytes, c.score(X_test, y_test),
+                f"pickle {len(pickle.dumps(c))} B, file {len(c.to_bytes())} B")
+        obj, c_pred = _c_results(compacts["int8"], X_test)
+        row("C weights (int8 tables)", c_weight_bytes(compacts["int8"]),
+            None if c_pred is None else np.mean(c_pred == y_test),
+            "no C compiler" if obj is None else f"compiled object (cc -O2): {obj}")
+
+        reps = -(-n_rows // X_test.shape[0])
+        X_rep = sp.vstack([X_test] * reps).tocsr()[:n_rows] if sp.issparse(X_test) else np.tile(X_test, (reps, 1))[:n_rows]
+        models = {"compact int8": compacts["int8"], "compact float32": compacts["float32"],
+                  "MLPClassifier(256,256)": mlp, "LogisticRegression": lr}
+        for threads in (1, all_threads):
+            numba.set_num_threads(threads)
+            with threadpool_limits(limits=threads):
+                for model_name, model in models.items():
+                    rate = _rows_per_second(model.predict, X_rep, min_seconds)
+                    speed.append(dict(dataset=name, model=model_name, threads=threads,
+                                      rows=int(X_rep.shape[0]), rows_per_s=round(rate)))
+        numba.set_num_threads(all_threads)
+    meta = dict(date=str(date.today()), machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+                python=platform.python_version(), numba=numba.__version__, quick=quick,
+                note="shared machine: other jobs ran at the same time")
+    return dict(meta=meta, sizes=sizes, throughput=speed)
+
+
+def to_markdown(results):
+    lines = [f"{results['meta']}", "", "| data | model | bytes | MLP bytes / bytes | accuracy | note |",
+             "|---|---|---:|---:|---:|---|"]
+    for r in results["sizes"]:
+        acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
+        lines.append(f"| {r['dataset']} | {r['model']} | {r['bytes']:,} | {r['mlp_over_bytes']} | {acc} | {r['note']} |")
+    lines += ["", "| data | model | threads | rows | rows/s | vs MLP (same threads) | vs LR |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    by = {(r["dataset"], r["model"], r["threads"]): r["rows_per_s"] for r in results["throughput"]}
+    for r in results["throughput"]:
+        key = (r["dataset"], "MLPClassifier(256,256)", r["threads"])
+        lr = (r["dataset"], "LogisticRegression", r["threads"])
+        lines.append(f"| {r['dataset']} | {r['model']} | {r['threads']} | {r['rows']:,} | {r['rows_per_s']:,} "
+                     f"| {r['rows_per_s'] / by[key]:.2f} | {r['rows_per_s'] / by[lr]:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny slices and few epochs")
+    parser.add_argument("--rows", type=int, default=None, help="rows per throughput measurement")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    results = run(quick=args.quick, n_rows=args.rows)
+    print(to_markdown(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The C99 export: compiled with the system compiler, run on real rows, compared with Python."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.pipeline import make_pipeline
+
+from sklearn_projection import ProjectionNetClassifier
+from sklearn_projection._compact import compact_pipeline
+from sklearn_projection._export_c import generate_c
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler on PATH")
+
+DRIVER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "model.h"
+
+/* dense: each line holds PN_N_FEATURES numbers; sparse: "nnz i0 v0 i1 v1 ...".
+ * Prints the class index and the probabilities, one row per line. */
+int main(int argc, char **argv)
+{
+    int sparse = argc > 1 && argv[1][0] == 's';
+    double x[PN_N_FEATURES + 1], proba[PN_N_CLASSES];
+    int64_t idx[PN_N_FEATURES + 1];
+    long nnz, k;
+    int c, j;
+    for (;;) {
+        if (sparse) {
+            if (scanf("%ld", &nnz) != 1)
+                break;
+            for (k = 0; k < nnz; ++k) {
+                long long i;
+                if (scanf("%lld %lf", &i, &x[k]) != 2)
+                    return 2;
+                idx[k] = (int64_t)i;
+            }
+            c = pn_predict_sparse(idx, x, (size_t)nnz, proba);
+        } else {
+            for (k = 0; k < PN_N_FEATURES; ++k)
+                if (scanf("%lf", &x[k]) != 1)
+                    return k == 0 ? 0 : 2;
+            c = pn_predict_dense(x, proba);
+        }
+        printf("%d", c);
+        if (c >= 0)
+            for (j = 0; j < PN_N_CLASSES; ++j)
+                printf(" %.17g", proba[j]);
+        printf("\n");
+    }
+    return 0;
+}
+"""
+
+
+def _build(compact, tmp_path):
+    c_path, h_path = compact.export_c(tmp_path / "model.c")
+    assert (c_path.name, h_path.name) == ("model.c", "model.h")
+    (tmp_path / "main.c").write_text(DRIVER)
+    exe = tmp_path / "model"
+    cmd = [CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror",
+           str(c_path), str(tmp_path / "main.c"), "-o", str(exe), "-lm"]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return exe
+
+
+def _run(exe, text, sparse=False):
+    args = [str(exe)] + (["s"] if sparse else [])
+    out = subprocess.run(args, input=text, check=True, capture_output=True, text=True).stdout
+    rows = [line.split() for line in out.strip().splitlines()]
+    classes = np.array([int(r[0]) for r in rows])
+    proba = np.array([[float(v) for v in r[1:]] for r in rows if int(r[0]) >= 0])
+    return classes, proba
+
+
+def _dense_text(X):
+    return "\n".join(" ".join(repr(float(v)) for v in row) for row in X) + "\n"
+
+
+def _sparse_text(X):
+    X = sp.csr_matrix(X)
+    X.sum_duplicates()
+    lines = []
+    for i in range(X.shape[0]):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        pairs = " ".join(f"{j} {float(v)!r}" for j, v in zip(X.indices[lo:hi], X.data[lo:hi]))
+        lines.append(f"{hi - lo} {pairs}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def digits_model(digits_split):
+    X_train, _, y_train, _ = digits_split
+    return ProjectionNetClassifier(
+        n_projections=30, n_bits=10, projection_hidden_layer_sizes=(16,),
+        trainer_hidden_layer_sizes=(32,), max_iter=20, random_state=0,
+    ).fit(X_train, y_train)
+
+
+@needs_cc
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+def test_c_matches_python_on_digits_dense_and_sparse(digits_model, digits_split, dtype, tmp_path):
+    _, X_test, _, _ = digits_split
+    compact = digits_model.to_compact(dtype)
+    exe = _build(compact, tmp_path)
+    expected_cls = np.searchsorted(compact.classes_, compact.predict(X_test))
+    expected = compact.predict_proba(X_test)
+    for text, sparse in ((_dense_text(X_test), False), (_sparse_text(X_test), True)):
+        classes, proba = _run(exe, text, sparse)
+        np.testing.assert_array_equal(classes, expected_cls)
+        np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-5)
+
+
+@needs_cc
+def test_c_matches_python_on_text_pipeline_sparse_rows(trec6_split, tmp_path):
+    texts_train, texts_test, y_train, _ = trec6_split
+    pipe = make_pipeline(
+        CountVectorizer(),
+        ProjectionNetClassifier(n_projections=20, n_bits=8, projection_hidden_layer_sizes=(8,),
+                                trainer_hidden_layer_sizes=(32,), max_iter=5, random_state=0),
+    ).fit(texts_train, y_train)
+    compact = compact_pipeline(pipe)
+    exe = _build(compact[-1], tmp_path)
+    X = compact[0].transform(texts_test[:400])
+    classes, proba = _run(exe, _sparse_text(X), sparse=True)
+    np.testing.assert_array_equal(compact[-1].classes_[classes], pipe.predict(texts_test[:400]))
+    np.testing.assert_allclose(proba, pipe.predict_proba(texts_test[:400]), rtol=0, atol=1e-5)
+
+
+@needs_cc
+def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(digits_model, tmp_path):
+    compact = digits_model.to_compact("float32")
+    exe = _build(compact, tmp_path)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 64))
+    X[0] = 0.0  # no set bit: the biases alone
+    X[1] *= 1e300  # exercises the 2**960 rescaling rule
+    X[2, :5] = [1e308, -1e308, 1e-300, 5e-324, 0.0]
+    X[3] = -X[3]
+    X[4] = np.sign(X[4]) * 1e308  # partial sums overflow to +-inf unless rescaled
+    classes, proba = _run(exe, _dense_text(X))
+    np.testing.assert_array_equal(classes, np.searchsorted(compact.classes_, compact.predict(X)))
+    np.testing.assert_allclose(proba, compact.predict_proba(X), rtol=0, atol=1e-5)
+    # out-of-range, repeated and decreasing indices are refused with -1
+    classes, _ = _run(exe, "1 64 1.0\n2 3 1.0 3 2.0\n2 5 1.0 4 1.0\n1 -1 1.0\n0\n", sparse=True)
+    assert classes[:4].tolist() == [-1, -1, -1, -1] and classes[4] >= 0
+
+
+def test_generated_code_is_self_contained_and_labels_are_escaped(digits_split):
+    X_train, _, y_train, _ = digits_split
+    labels = np.array(['a"b', "c\\d", "é?", "x"])
+    clf = ProjectionNetClassifier(n_projections=4, n_bits=8, max_iter=2, random_state=0)
+    compact = clf.fit(X_train, labels[y_train % 4]).to_compact("int8")
+    header, source = generate_c(compact, name="m", prefix="dev")
+    includes = {line.split()[1] for line in (header + source).splitlines() if line.startswith("#include")}
+    assert includes == {"<stddef.h>", "<stdint.h>", "<math.h>", '"m.h"'}
+    assert "dev_predict_dense" in header and "DEV_N_FEATURES 64" in header
+    assert r'"a\042b"' in source and r'"c\134d"' in source and r'"\303\251\077"' in source
+    with pytest.raises(ValueError, match="C identifier"):
+        generate_c(compact, prefix="1x")
