@@ -59,6 +59,8 @@ def main():
         "h32 alone": dict(projection_hidden_layer_sizes=(32,), trainer_weight=0, distill_weight=0),
         "h32 joint T=1": dict(projection_hidden_layer_sizes=(32,)),
         "h32 joint T=4": dict(projection_hidden_layer_sizes=(32,), temperature=4.0),
+        "h40 alone": dict(projection_hidden_layer_sizes=(40,), trainer_weight=0, distill_weight=0),
+        "h40 joint T=4": dict(projection_hidden_layer_sizes=(40,), temperature=4.0),
         "h64 alone": dict(projection_hidden_layer_sizes=(64,), trainer_weight=0, distill_weight=0),
         "h64 joint T=4": dict(projection_hidden_layer_sizes=(64,), temperature=4.0),
     }

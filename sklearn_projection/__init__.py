@@ -1,8 +1,13 @@
 """sklearn-projection: ProjectionNet (Ravi, 2017) as scikit-learn estimators."""
 
 from ._classifier import ProjectionNetClassifier
-from ._compact import CompactProjectionClassifier
+from ._compact import CompactProjectionClassifier, compact_pipeline
 from ._projection import LSHProjection
 
-__all__ = ["CompactProjectionClassifier", "LSHProjection", "ProjectionNetClassifier"]
+__all__ = [
+    "CompactProjectionClassifier",
+    "LSHProjection",
+    "ProjectionNetClassifier",
+    "compact_pipeline",
+]
 __version__ = "0.1.0"
