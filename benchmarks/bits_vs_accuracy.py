@@ -62,7 +62,12 @@ def configs(name, quick):
         yield T, d, "LR", None, "LSH+LR"
 
 
-def run_dataset(name, quick):
+CSV_COLUMNS = ["dataset", "method", "head", "T", "d", "bits", "seed", "epochs", "accuracy",
+               "trainer_accuracy", "fit_s", "bytes", "int8_bytes_computed"]
+
+
+def run_dataset(name, quick, path=None):
+    """All fits of one data set; with ``path``, the CSV is rewritten after every fit."""
     data = load_dataset(name, quick=quick)
     Xtr, Xte, ytr, yte = data["X_train"], data["X_test"], data["y_train"], data["y_test"]
     epochs = 3 if quick else EPOCHS[name]
@@ -102,6 +107,8 @@ def run_dataset(name, quick):
                 row.update(method=f"ProjectionNet {mode}", accuracy=acc, trainer_accuracy=tacc, fit_s=fit_s,
                            bytes=f32, int8_bytes_computed=i8)
             rows.append(row)
+            if path is not None:
+                C.write_csv(rows, path, CSV_COLUMNS)
             C.log(f"   {row['method']:32s} {head:6s} {T*d:5d} bits seed {seed}: {row['accuracy']:.4f} "
                   f"({row['fit_s']:.1f}s, {row['bytes']} B)")
     return rows
@@ -194,9 +201,8 @@ def main(argv=None):
     if not args.plots_only:
         for name in args.datasets.split(","):
             # one CSV per data set, so data sets can run in separate processes
-            C.write_csv(run_dataset(name, args.quick), out_dir / f"bits_vs_accuracy_{name}.csv",
-                        ["dataset", "method", "head", "T", "d", "bits", "seed", "epochs", "accuracy",
-                         "trainer_accuracy", "fit_s", "bytes", "int8_bytes_computed"])
+            path = out_dir / f"bits_vs_accuracy_{name}.csv"
+            C.write_csv(run_dataset(name, args.quick, path), path, CSV_COLUMNS)
     rows = C.read_per_dataset(out_dir, "bits_vs_accuracy", DATASETS)
     if not rows:
         print("no results in", out_dir)

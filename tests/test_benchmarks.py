@@ -21,6 +21,8 @@ pytestmark = pytest.mark.skipif(
 
 def run(script, tmp_path, *args):
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")  # tiny matrices: threads only add overhead
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), "--quick", "--out-dir", str(tmp_path),
          "--img-dir", str(tmp_path / "img"), *args],
