@@ -138,10 +138,13 @@ pip install ".[bench]"        # matplotlib for the plots
 export PYTHONPATH=.           # from the project root, if the package is not installed
 python benchmarks/bits_vs_accuracy.py     # ~1-2 h on 2 busy cores (MNIST 60k: 13 joint fits of 10 epochs)
 python benchmarks/peers.py                # ~30-40 min on 2 busy cores
+python benchmarks/text_density.py         # a few minutes
 python benchmarks/projection_speed.py     # a few minutes
 python benchmarks/report.py               # this file
 # each of the first two also takes --datasets digits,mnist,trec6,sms_spam (one CSV per data set,
 # so data sets can run in separate processes) and --plots-only (merge CSVs, redraw);
+# on a shared machine, OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 for the
+# accuracy scripts avoids thread oversubscription (how the numbers below were taken);
 # every script takes --quick (tiny slices, seconds; what tests/test_benchmarks.py runs)
 ```
 
@@ -205,7 +208,22 @@ speed: model rows/s / MLP rows/s).
 
 {md("peers.md")}
 
+## Short texts: the density of the random vectors
+
+`density="auto"` (1/√n_features) makes each random vector touch ~1/60 of a 4 000-word
+vocabulary; a 10-word question then has ⟨x, r_i⟩ = 0 for most bits, and those bits are 0 for
+every text and carry nothing. The share is measured on the training texts (no labels), so a
+user can pick the density the same way; accuracies below are the projection network alone
+(no trainer, 10 epochs, seed 0) and LSH bits + LogisticRegression (`benchmarks/text_density.py`).
+The sweep, peers and acceptance above all use the default `density="auto"`.
+
+{md("text_density.md")}
+
 ## Projection speed and memory
+
+Dense input: MNIST test images (784 pixels). Sparse input: the TREC-6 and SMS texts together as
+CountVectorizer 1-2-gram counts (all 11 026 texts, 78 841 features). Same density (1/√n_features)
+and number of outputs for both; SRP timed as `transform(X) > 0` with its stored matrix.
 
 {md("projection_speed.md")}
 """

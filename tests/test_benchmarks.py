@@ -86,3 +86,12 @@ def test_projection_speed_quick(tmp_path):
     assert len(inputs) == 2  # dense MNIST and sparse text
     assert {r["bits"] for r in rows} == {"64", "600"}
     assert all(int(r["lsh_pickled_bytes"]) < int(r["srp_matrix_bytes"]) for r in rows)
+
+
+def test_text_density_quick(tmp_path):
+    run("text_density.py", tmp_path, "--datasets", "sms_spam")
+    rows = read(tmp_path / "text_density.csv")
+    assert len(rows) == 3  # 3 densities x 1 budget
+    assert {"zero_dot_share_train", "alone_linear", "alone_h64", "lsh_lr"} <= set(rows[0])
+    shares = [float(r["zero_dot_share_train"]) for r in rows]
+    assert shares[0] > shares[-1]  # denser random vectors leave fewer dot products at 0
