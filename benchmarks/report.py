@@ -210,12 +210,12 @@ speed: model rows/s / MLP rows/s).
 
 ## Short texts: the density of the random vectors
 
-`density="auto"` (1/√n_features) makes each random vector touch ~1/60 of a 4 000-word
-vocabulary; a 10-word question then has ⟨x, r_i⟩ = 0 for most bits, and those bits are 0 for
-every text and carry nothing. The share is measured on the training texts (no labels), so a
-user can pick the density the same way; accuracies below are the projection network alone
-(no trainer, 10 epochs, seed 0) and LSH bits + LogisticRegression (`benchmarks/text_density.py`).
-The sweep, peers and acceptance above all use the default `density="auto"`.
+`density="auto"` (1/√n_features) makes each random vector touch ~1/60 of a 4 000-feature
+vocabulary; for a 10-word question ⟨x, r_i⟩ = 0 at most bits, so the bit is 0 for that text.
+Denser vectors leave fewer zero dot products; does that buy accuracy? The share is measured on
+the training texts (no labels); accuracies are the projection network alone (no trainer,
+10 epochs, seed 0) and LSH bits + LogisticRegression (`benchmarks/text_density.py`). The sweep,
+peers and acceptance above all use the default `density="auto"`.
 
 {md("text_density.md")}
 

@@ -1,11 +1,12 @@
-"""Density of the random vectors on short texts: how many bits carry information.
+"""Density of the random vectors on short texts: does a denser projection help?
 
 A bit is 1 when <x, r_i> > 0. With the default density 1/sqrt(n_features) and a short text
 (TREC-6 questions: ~10 non-zero TF-IDF features out of 4 000), most r_i touch none of the
-text's features, the dot product is exactly 0 and the bit is 0 for every such text: it
-carries nothing. This script measures that share on the training texts (no labels needed, so
-a user can choose the density the same way) and the accuracy of the projection network
-trained alone (cheap: no trainer) and of LSH bits + LogisticRegression at a few densities.
+text's features: the dot product is exactly 0 and the bit is 0 for that text. One might expect
+denser random vectors (fewer zero dot products) to give more informative bits. This script
+measures the share of zero dot products on the training texts (no labels needed) and the
+accuracy of the projection network trained alone (cheap: no trainer) and of LSH bits +
+LogisticRegression at a few densities.
 
 Writes <out-dir>/text_density.csv and text_density.md.
 
