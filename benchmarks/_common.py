@@ -173,19 +173,27 @@ def plot_pareto(out_dir, img_dir):
     plt = _plt()
     datasets = list(dict.fromkeys(r[0] for r in rows))
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.6 * len(datasets), 4.2), squeeze=False)
+
+    def key(label, kind):
+        return (label.split(" @")[0] if kind == "sweep" else label), kind
+
+    # one colour and marker per series across all panels, so the shared legend is right
+    keys = list(dict.fromkeys(key(r[1], r[4]) for r in rows))
+    cmap = plt.get_cmap("tab20")
+    style = {k: (cmap(i % 20), "o-" if k[1] == "sweep" else "sDv^<>ph*"[i % 9]) for i, k in enumerate(keys)}
     for ax, ds in zip(axes[0], datasets):
         pts = [r for r in rows if r[0] == ds]
         series = {}
         for _, label, b, acc, kind in pts:
-            key = label.split(" @")[0] if kind == "sweep" else label
-            series.setdefault((key, kind), []).append((b, acc))
-        for (key, kind), xy in series.items():
+            series.setdefault(key(label, kind), []).append((b, acc))
+        for k, xy in series.items():
             xy.sort()
             x, y = zip(*xy)
-            if kind == "sweep":
-                ax.plot(x, y, "o-", ms=3, lw=1, label=key)
+            color, fmt = style[k]
+            if k[1] == "sweep":
+                ax.plot(x, y, fmt, color=color, ms=3, lw=1, label=k[0])
             else:
-                ax.plot(x, y, "s" if key.startswith("ProjectionNet") else "D", ms=6, mfc="none", label=key)
+                ax.plot(x, y, fmt, color=color, ms=7, mfc="none", mew=1.5, ls="none", label=k[0])
         # the frontier: best accuracy at or below each byte size
         allp = sorted((b, a) for _, _, b, a, _ in pts)
         fx, fy, best = [], [], -1
