@@ -39,7 +39,7 @@ def sweep_table(summary):
             for (m, h), n in zip(cols, names):
                 r = idx.get((m, h, b))
                 row[n] = "" if r is None else (f"{r['accuracy']:.4f}" + (f" ± {r['accuracy_std']:.4f}" if r["n_seeds"] > 1 else ""))
-            h64 = idx.get(("ProjectionNet joint", "h64", b))
+            h64 = idx.get(("ProjectionNet joint", "h64", b)) or idx.get(("ProjectionNet alone", "h64", b))
             row["bytes h64 (float32)"] = h64["bytes"] if h64 else ""
             row["int8 h64 (computed)"] = h64["int8_bytes_computed"] if h64 else ""
             lin = idx.get(("ProjectionNet alone", "linear", b))
@@ -125,7 +125,8 @@ scikit-learn estimators a user would pick instead, and the cost of the hashed pr
 The interpretation (what T and d buy you, the paper's MNIST numbers beside ours) is in
 [method.md](method.md).
 
-**Machine.** {C.machine()}.
+**Machine and date.** {C.machine()} (when this page was generated; the runs were taken the same
+day, 2026-11-25, between 12:38 and 13:50 UTC).
 Timings were taken on a **shared 2-core machine** while other engineers' jobs ran on it
 (load average often 5–14 on 2 cores), with several of our benchmark processes running
 concurrently. Fit seconds, rows/s and speed ratios are therefore noisy, slower than on an idle
@@ -136,8 +137,8 @@ machine and only indicative; accuracies and bytes are not affected. Tests never 
 ```bash
 pip install ".[bench]"        # matplotlib for the plots
 export PYTHONPATH=.           # from the project root, if the package is not installed
-python benchmarks/bits_vs_accuracy.py     # ~1-2 h on 2 busy cores (MNIST 60k: 13 joint fits of 10 epochs)
-python benchmarks/peers.py                # ~30-40 min on 2 busy cores
+python benchmarks/bits_vs_accuracy.py     # here: digits ~35 min, MNIST ~45 min, each text ~10 min
+python benchmarks/peers.py                # here: MNIST ~45 min, digits + both texts ~30 min
 python benchmarks/text_density.py         # a few minutes
 python benchmarks/projection_speed.py     # a few minutes
 python benchmarks/report.py               # this file
