@@ -18,6 +18,7 @@ The functions here are pure functions over arrays; validation happens in the cal
 """
 
 import functools
+import threading
 
 import numba
 import numpy as np
@@ -34,6 +35,10 @@ def njit(**options):
     - With ``NUMBA_DISABLE_JIT=1`` the kernels run as plain Python over numpy ``uint64``
       scalars, whose wrap-around (intended: the hash is arithmetic modulo 2**64) numpy
       reports as overflow warnings; silence exactly those.
+    - ``parallel=True`` kernels: numba's ``workqueue`` threading layer (used when neither
+      TBB nor OpenMP is available) aborts the whole process when two Python threads run
+      parallel kernels at once. Under that layer, calls are serialised by a lock; the
+      ``omp`` and ``tbb`` layers are thread-safe and run concurrently.
     """
 
     def decorate(func):
@@ -46,13 +51,40 @@ def njit(**options):
 
             return pure_python
         try:
-            return numba.njit(**options)(func)
+            kernel = numba.njit(**options)(func)
         except RuntimeError as exc:
             if not options.get("cache") or "cannot cache" not in str(exc):
                 raise
-            return numba.njit(**{**options, "cache": False})(func)
+            kernel = numba.njit(**{**options, "cache": False})(func)
+        if not options.get("parallel"):
+            return kernel
+
+        @functools.wraps(func)
+        def parallel_kernel(*args):
+            if _threadsafe_layer():
+                return kernel(*args)
+            with _WORKQUEUE_LOCK:
+                return kernel(*args)
+
+        parallel_kernel.kernel = kernel
+        return parallel_kernel
 
     return decorate
+
+
+_WORKQUEUE_LOCK = threading.Lock()
+_THREADSAFE = []
+
+
+def _threadsafe_layer():
+    """True once numba's threading layer is known to be thread-safe (tbb or omp)."""
+    if not _THREADSAFE:
+        try:
+            layer = numba.threading_layer()
+        except ValueError:  # not chosen before the first parallel launch
+            return False
+        _THREADSAFE.append(layer in ("tbb", "omp"))
+    return _THREADSAFE[0]
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
