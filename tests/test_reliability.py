@@ -10,6 +10,7 @@ probabilities summing to one. Counts of cases, errors and results are printed by
 """
 
 import collections
+import os
 import re
 import tracemalloc
 import warnings
@@ -18,7 +19,7 @@ import numba.core.errors
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
@@ -338,8 +339,8 @@ def matrices(draw, n_rows=None, n_cols=None):
         X = X.astype(object if dtype == "object" else np.float64)
         X[rng.randint(n), rng.randint(d)] = poison
     X = X.astype(dtype) if dtype != "bool" else X != 0
-    if dtype == "object" or fmt == "list" or n == 0 or d == 0:
-        fmt = "dense" if fmt != "list" else "list"
+    if n == 0 or d == 0 or (fmt != "list" and dtype in ("object", "float16")):
+        fmt = "dense"  # scipy.sparse holds neither object nor float16; [] is not 2-D
     if fmt == "list":
         X = X.tolist()
     elif fmt in ("csr", "csc", "coo"):
@@ -413,7 +414,15 @@ def run_case(name, expected_defects, action):
     return True
 
 
-FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+N_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+FUZZ = settings(
+    max_examples=N_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+)
+
+
+def shape_of(X):
+    return X.shape if hasattr(X, "shape") else np.asarray(X, dtype=object).shape
 
 
 @FUZZ
@@ -438,7 +447,7 @@ def test_fuzz_lsh_projection(train, other, packed, n_bits, density, one_d):
     width = other.draw(st.sampled_from([d, d, d, d + 1, max(d - 1, 0)]), label="width")
     X2, _ = other.draw(matrices(n_cols=width), label="X2")
     defects = defects_of(X2)
-    if width != d and X2.shape[0] and width:
+    if width != d and shape_of(X2)[0] and width:
         defects.add("width")
 
     def action():
@@ -447,10 +456,10 @@ def test_fuzz_lsh_projection(train, other, packed, n_bits, density, one_d):
         def check():
             ref = reference_bits(as_float64(X2), proj.seed_, n_bits, proj.density_)
             if packed:
-                assert out.dtype == np.uint64 and out.shape == (X2.shape[0], (n_bits + 63) // 64)
+                assert out.dtype == np.uint64 and out.shape == (shape_of(X2)[0], (n_bits + 63) // 64)
                 np.testing.assert_array_equal(out, reference_packed(ref))
             else:
-                assert out.dtype == np.uint8 and out.shape == (X2.shape[0], n_bits)
+                assert out.dtype == np.uint8 and out.shape == (shape_of(X2)[0], n_bits)
                 assert set(np.unique(out)) <= {0, 1}
                 np.testing.assert_array_equal(out, ref)
 
@@ -471,7 +480,7 @@ def test_fuzz_lsh_projection(train, other, packed, n_bits, density, one_d):
 )
 def test_fuzz_classifier(train, other, n_classes, string_labels, y_off, hidden, incremental):
     X, fmt = train
-    n = X.shape[0] if hasattr(X, "shape") else len(X)
+    n = shape_of(X)[0]
     rng = np.random.RandomState(n)
     y = rng.randint(n_classes, size=max(n + y_off, 0))
     labels = np.array(["ham", "spam", "eggs", "x"])[y] if string_labels else y
@@ -503,7 +512,7 @@ def test_fuzz_classifier(train, other, n_classes, string_labels, y_off, hidden, 
     width = other.draw(st.sampled_from([d, d, d, d + 1]), label="width")
     X2, _ = other.draw(matrices(n_cols=width), label="X2")
     defects2 = defects_of(X2)
-    if width != d and X2.shape[0]:
+    if width != d and shape_of(X2)[0]:
         defects2.add("width")
 
     def action():
@@ -511,7 +520,7 @@ def test_fuzz_classifier(train, other, n_classes, string_labels, y_off, hidden, 
         pred = clf.predict(X2)
 
         def check():
-            m = X2.shape[0]
+            m = shape_of(X2)[0]
             assert proba.shape == (m, len(clf.classes_)) and proba.dtype == np.float64
             assert np.isfinite(proba).all(), "silent NaN/inf probabilities"
             np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
