@@ -85,11 +85,11 @@ def stream_chunks(path, chunk_lines):
         yield texts, np.array(labels)
 
 
-def train_streaming(path, chunk_lines=5000, n_features=2**16, random_state=0):
+def train_streaming(path, chunk_lines=10_000, n_features=2**15, random_state=0):
     vectorizer = HashingVectorizer(n_features=n_features, ngram_range=(1, 2), alternate_sign=False)
     clf = ProjectionNetClassifier(
         n_projections=60, n_bits=10, density=0.05, projection_hidden_layer_sizes=(32,),
-        trainer_hidden_layer_sizes=(16,), batch_size=500, temperature=4.0, random_state=random_state,
+        trainer_hidden_layer_sizes=(16,), batch_size=1000, temperature=4.0, random_state=random_state,
     )
     classes = np.array(["ham", "spam"])
     n_lines = 0
@@ -105,7 +105,7 @@ def train_streaming(path, chunk_lines=5000, n_features=2**16, random_state=0):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=200_000, help="lines in the generated file")
-    parser.add_argument("--chunk-lines", type=int, default=5000)
+    parser.add_argument("--chunk-lines", type=int, default=10_000)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.jsonl"
