@@ -38,15 +38,17 @@ def _layer_sizes(sizes, name):
     return [int(s) for s in sizes]
 
 
-def _check_networks_fit_in_memory(n_samples, projection_units, trainer_units):
+def _check_networks_fit_in_memory(n_samples, batch_size, projection_units, trainer_units):
     """Raise a ValueError naming the sizes before allocating networks that cannot fit.
 
     Training holds each weight matrix with its gradient and two Adam moments (4 float64
-    copies) and the training set's bits (one uint8 per row and bit).
+    copies), the training set's bits (one uint8 per row and bit) and, per minibatch, the
+    bits and every layer's activations as floats.
     """
     n_weights = sum(a * b + b for a, b in zip(projection_units[:-1], projection_units[1:]))
     n_weights += sum(a * b + b for a, b in zip(trainer_units[:-1], trainer_units[1:]))
-    needed = 4 * 8 * n_weights + n_samples * projection_units[0]
+    n_activations = batch_size * (sum(projection_units) + sum(trainer_units))
+    needed = 4 * 8 * n_weights + n_samples * projection_units[0] + 8 * n_activations
     available = _physical_memory_bytes()
     if needed > available:
         raise ValueError(
@@ -417,7 +419,9 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         n_bits_total = self.n_projections * self.n_bits
         _check_networks_fit_in_memory(
-            X.shape[0], [n_bits_total, *proj_hidden, n_classes],
+            X.shape[0],
+            min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0]),
+            [n_bits_total, *proj_hidden, n_classes],
             [X.shape[1], *trainer_hidden, n_classes] if self._uses_builtin_trainer() else [],
         )
         self.projection_ = LSHProjection(

@@ -233,17 +233,29 @@ def test_unseen_labels_in_partial_fit_are_named():
         clf.partial_fit(X, y, classes=[0, 1, 2, 3])
 
 
+def _pretend_memory(monkeypatch, gib):
+    """Make the memory checks see a machine with ``gib`` GiB, whatever this one has, so
+    that no case below can ever start allocating for real."""
+    import sklearn_projection._classifier as classifier_module
+    import sklearn_projection._projection as projection_module
+
+    for module in (classifier_module, projection_module):
+        monkeypatch.setattr(module, "_physical_memory_bytes", lambda: gib * 2**30)
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
         ({"n_projections": 2**15, "n_bits": 2**15}, r"Training would need .* GiB.*n_projections \* n_bits = 1073741824"),
+        # 67M bits: the weights fit in 8 GiB, the float bits of a 40-row minibatch do not
         ({"n_projections": 2**13, "n_bits": 2**13}, r"Training would need .* GiB"),
         ({"trainer_hidden_layer_sizes": (10**9,)}, r"trainer layers \[12, 1000000000, 3\]"),
         ({"projection_hidden_layer_sizes": (10**12,)}, r"projection network layers \[32, 1000000000000, 3\]"),
     ],
 )
-def test_networks_beyond_memory_are_refused_before_allocating(params, match):
+def test_networks_beyond_memory_are_refused_before_allocating(params, match, monkeypatch):
     """Used to be a numpy MemoryError after starting to allocate, or an OOM on overcommit."""
+    _pretend_memory(monkeypatch, 8)
     X, y = _data()
     tracemalloc.start()
     try:
@@ -255,7 +267,8 @@ def test_networks_beyond_memory_are_refused_before_allocating(params, match):
     assert peak < 50 * 2**20, peak
 
 
-def test_transform_beyond_memory_is_refused_before_allocating():
+def test_transform_beyond_memory_is_refused_before_allocating(monkeypatch):
+    _pretend_memory(monkeypatch, 8)
     X, _ = _data()
     proj = LSHProjection(n_projections=2**15, n_bits=2**15, random_state=0).fit(X)
     tracemalloc.start()
