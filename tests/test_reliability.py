@@ -428,7 +428,7 @@ def run_case(name, expected_defects, action):
     return True
 
 
-N_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+N_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
     max_examples=N_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
