@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
 
 from . import _network as nn
 from ._optim import Adam
-from ._projection import LSHProjection, check_total_bits
+from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits
 
 _SEED_BYTES = 8
 # The projection network is trained in the dtype of X (float64 or float32, as
@@ -36,6 +36,28 @@ def _layer_sizes(sizes, name):
     if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
         raise ValueError(f"{name} must hold positive integers, got {sizes}.")
     return [int(s) for s in sizes]
+
+
+def _check_networks_fit_in_memory(n_samples, batch_size, projection_units, trainer_units):
+    """Raise a ValueError naming the sizes before allocating networks that cannot fit.
+
+    Training holds each weight matrix with its gradient and two Adam moments (4 float64
+    copies), the training set's bits (one uint8 per row and bit) and, per minibatch, the
+    bits and every layer's activations as floats.
+    """
+    n_weights = sum(a * b + b for a, b in zip(projection_units[:-1], projection_units[1:]))
+    n_weights += sum(a * b + b for a, b in zip(trainer_units[:-1], trainer_units[1:]))
+    n_activations = batch_size * (sum(projection_units) + sum(trainer_units))
+    needed = 4 * 8 * n_weights + n_samples * projection_units[0] + 8 * n_activations
+    available = _physical_memory_bytes()
+    if needed > available:
+        raise ValueError(
+            f"Training would need {needed / 2**30:.1f} GiB (projection network layers "
+            f"{projection_units}, n_projections * n_bits = {projection_units[0]} bits, "
+            f"trainer layers {trainer_units or 'external'}, {n_samples} rows), more than "
+            f"this machine's {available / 2**30:.1f} GiB of memory; lower n_projections, "
+            "n_bits or the hidden layer sizes."
+        )
 
 
 class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
@@ -400,6 +422,12 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         dtype = X.dtype
         n_classes = len(self.classes_)
         n_bits_total = self.n_projections * self.n_bits
+        _check_networks_fit_in_memory(
+            X.shape[0],
+            min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0]),
+            [n_bits_total, *proj_hidden, n_classes],
+            [X.shape[1], *trainer_hidden, n_classes] if self._uses_builtin_trainer() else [],
+        )
         self.projection_ = LSHProjection(
             n_projections=self.n_projections,
             n_bits=self.n_bits,
@@ -678,7 +706,14 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
     def _logits(self, X, network):
         """Output logits of the built-in trainer or of the projection network on validated X."""
         if network == "trainer":
-            return nn.forward(X, self.trainer_coefs_, self.trainer_intercepts_)[-1]
+            z = nn.forward(X, self.trainer_coefs_, self.trainer_intercepts_)[-1]
+            if not np.isfinite(z).all():
+                raise ValueError(
+                    "The trainer network's output overflowed to a non-finite value on this "
+                    "input (values too large for float arithmetic); scale the features. The "
+                    "projection network, which only uses signs, is not affected."
+                )
+            return z
         z = self.projection_._first_layer(X, self.coefs_[0], self.intercepts_[0])
         if len(self.coefs_) == 1:
             return z
