@@ -206,9 +206,13 @@ def test_bad_parameters_are_rejected(params, match):
         LSHProjection(**params).fit(np.ones((2, 3)))
 
 
-def test_output_too_large_for_memory_is_refused_before_allocating():
+def test_output_too_large_for_memory_is_refused_before_allocating(monkeypatch):
+    from sklearn_projection import _projection
+
+    # pretend an 8 GiB machine, so that nothing this test refuses could be allocated anywhere
+    monkeypatch.setattr(_projection, "_physical_memory_bytes", lambda: 8 * 2**30)
     proj = LSHProjection(n_projections=2**16, n_bits=2**14, random_state=0).fit(np.ones((1, 3)))
-    with pytest.raises(ValueError, match=r"GiB.*more than this machine"):
+    with pytest.raises(ValueError, match=r"100 rows x 1073741824 bits.*100\.0 GiB.*8\.0 GiB"):
         proj.transform(np.ones((100, 3)))
 
 
