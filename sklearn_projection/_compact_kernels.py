@@ -10,7 +10,9 @@ results are bit-identical to the full classifier's first layer.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._hashing import njit  # numba.njit with the read-only-install and NUMBA_DISABLE_JIT fallbacks
 
 # de Bruijn sequence B(2, 6): (low * _DEBRUIJN) >> 58 is a distinct 6-bit index for each
 # power of two ``low`` < 2**64; _DEBRUIJN_INDEX maps it back to log2(low).
