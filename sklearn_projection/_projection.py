@@ -78,7 +78,7 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=No
         columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
         out8, out64, outf = _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64),
-            local_cols.astype(np.int64).ravel(),
+            local_cols.astype(np.uint64).ravel(),
             X.indptr.astype(np.int64),
             *columns,
             n_bits_total,
@@ -95,7 +95,7 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=No
             features = np.flatnonzero(np.any(X != 0, axis=0))
         else:
             features = np.arange(n_features)
-        col_of = np.zeros(n_features, dtype=np.int64)
+        col_of = np.zeros(n_features, dtype=np.uint64)
         col_of[features] = np.arange(len(features))
         columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
         out8, out64, outf = _hashing.dense_bits(
