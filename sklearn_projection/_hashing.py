@@ -130,14 +130,9 @@ def entry(key, feature, threshold):
 
 
 @njit(cache=True, parallel=True)
-def projection_columns(keys, features, threshold):
-    """Regenerate the columns ``features`` of P in a compressed (CSC-like) layout.
-
-    Returns ``indptr`` (len(features) + 1), ``mid`` (len(features)) and ``bit_index``
-    (all unsigned: numba then skips the negative-index wrap-around check in the hot loops): column j has +1 at the bits ``bit_index[indptr[j]:mid[j]]`` and -1 at
-    ``bit_index[mid[j]:indptr[j+1]]``. Splitting by sign lets the kernels add and
-    subtract without a multiply.
-    """
+def _projection_columns_two_pass(keys, features, threshold):
+    """As :func:`_projection_columns_one_pass`, hashing each entry twice (count, then
+    fill): the fallback for a column with more non-zeros than the scratch capacity."""
     n_bits_total = keys.shape[0]
     n_cols = features.shape[0]
     counts = np.zeros(n_cols + 1, dtype=np.int64)
@@ -164,6 +159,77 @@ def projection_columns(keys, features, threshold):
                 bit_index[hi] = b
         mid[j] = lo
     return indptr.astype(np.uint64), mid, bit_index
+
+
+def projection_columns(keys, features, threshold, capacity):
+    """Columns of P for ``features``: see :func:`_projection_columns_one_pass`."""
+    indptr, mid, bit_index, complete = _projection_columns_one_pass(keys, features, threshold, capacity)
+    if not complete:
+        return _projection_columns_two_pass(keys, features, threshold)
+    return indptr, mid, bit_index
+
+
+@njit(cache=True, parallel=True)
+def _projection_columns_one_pass(keys, features, threshold, capacity):
+    """Regenerate the columns ``features`` of P in a compressed (CSC-like) layout.
+
+    Returns ``indptr`` (len(features) + 1), ``mid`` (len(features)) and ``bit_index``
+    (all unsigned: numba then skips the negative-index wrap-around check in the hot
+    loops): column j has +1 at the bits ``bit_index[indptr[j]:mid[j]]`` and -1 at
+    ``bit_index[mid[j]:indptr[j+1]]``. Splitting by sign lets the kernels add and
+    subtract without a multiply.
+
+    Each entry is hashed once, into a scratch row of ``capacity`` slots per column (a
+    bound on a column's non-zeros the caller sets well above their expected count). The
+    last value returned is False in the rare case a column has more: the caller then
+    regenerates the columns in two passes instead.
+    """
+    n_bits_total = keys.shape[0]
+    n_cols = features.shape[0]
+    scratch = np.empty((n_cols, capacity), dtype=np.uint32)
+    n_pos = np.zeros(n_cols, dtype=np.int64)
+    n_neg = np.zeros(n_cols, dtype=np.int64)
+    overflow = np.zeros(n_cols, dtype=np.uint8)
+    for j in prange(n_cols):
+        f = features[j]
+        lo, hi = 0, capacity
+        for b in range(n_bits_total):
+            e = entry(keys[b], f, threshold)
+            if e != 0:
+                if lo == hi:
+                    overflow[j] = 1
+                    break
+                if e > 0:
+                    scratch[j, lo] = b
+                    lo += 1
+                else:
+                    hi -= 1
+                    scratch[j, hi] = b
+        n_pos[j] = lo
+        n_neg[j] = capacity - hi
+    if overflow.any():
+        empty = np.zeros(1, dtype=np.uint64)
+        return empty, empty[:0], np.empty(0, dtype=np.uint32), False
+    counts = np.zeros(n_cols + 1, dtype=np.int64)
+    counts[1:] = n_pos + n_neg
+    indptr = np.cumsum(counts)
+    mid = np.empty(n_cols, dtype=np.uint64)
+    bit_index = np.empty(indptr[-1], dtype=np.uint32)
+    for j in prange(n_cols):
+        start = indptr[j]
+        for k in range(n_pos[j]):
+            bit_index[start + k] = scratch[j, k]
+        start += n_pos[j]
+        mid[j] = start
+        for k in range(n_neg[j]):
+            bit_index[start + k] = scratch[j, capacity - 1 - k]
+    return indptr.astype(np.uint64), mid, bit_index, True
+
+
+def column_capacity(n_bits_total, density):
+    """Scratch slots per column for :func:`projection_columns`: mean + 6 sd + 16."""
+    mean = n_bits_total * density
+    return int(min(n_bits_total, mean + 6.0 * np.sqrt(mean) + 16))
 
 
 @njit(cache=True, inline="always")

@@ -75,7 +75,9 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=No
             X = X.copy()
             X.sum_duplicates()  # also sorts the indices: the same order as the dense path
         features, local_cols = np.unique(X.indices, return_inverse=True)
-        columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
+        columns = _hashing.projection_columns(
+            keys, features.astype(np.int64), threshold, _hashing.column_capacity(n_bits_total, density)
+        )
         out8, out64, outf = _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64),
             local_cols.astype(np.uint64).ravel(),
@@ -97,7 +99,9 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=No
             features = np.arange(n_features)
         col_of = np.zeros(n_features, dtype=np.uint64)
         col_of[features] = np.arange(len(features))
-        columns = _hashing.projection_columns(keys, features.astype(np.int64), threshold)
+        columns = _hashing.projection_columns(
+            keys, features.astype(np.int64), threshold, _hashing.column_capacity(n_bits_total, density)
+        )
         out8, out64, outf = _hashing.dense_bits(
             X, col_of, *columns, n_bits_total, mode, weights, bias
         )

@@ -228,3 +228,18 @@ def test_bad_input_is_rejected():
         LSHProjection().fit(np.ones((0, 4)))
     with pytest.raises(ValueError, match="could not convert|numeric"):
         proj.transform(np.array([["a", "b", "c", "d"]], dtype=object))
+
+
+def test_one_pass_column_generation_falls_back_to_two_passes():
+    keys = _hashing.bit_keys(np.uint64(99), 300)
+    features = np.arange(40, dtype=np.int64)
+    threshold = density_threshold(0.2)
+    expected = _hashing._projection_columns_two_pass(keys, features, threshold)
+    for capacity in (300, _hashing.column_capacity(300, 0.2), 5):  # 5 forces the fallback
+        got = _hashing.projection_columns(keys, features, threshold, capacity)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+        for j in range(40):  # same entries per column and sign; order within a sign is free
+            lo, mid, hi = int(expected[0][j]), int(expected[1][j]), int(expected[0][j + 1])
+            assert sorted(got[2][lo:mid]) == sorted(expected[2][lo:mid])
+            assert sorted(got[2][mid:hi]) == sorted(expected[2][mid:hi])
