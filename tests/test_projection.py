@@ -14,40 +14,20 @@ from sklearn_projection import LSHProjection
 from sklearn_projection import _hashing
 from sklearn_projection._projection import density_threshold
 
-MASK = 2**64 - 1
-
-
-def _mix64_reference(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
-
-
-def _matrix_reference(seed, n_bits_total, n_features, density):
-    """P[b, f] from the formula in the _hashing docstring, in pure Python integers."""
-    threshold = int(density_threshold(density))
-    P = np.zeros((n_bits_total, n_features))
-    for b in range(n_bits_total):
-        key = _mix64_reference(seed ^ _mix64_reference(b + 1))
-        for f in range(n_features):
-            h = _mix64_reference((key + (f + 1) * 0x9E3779B97F4A7C15) & MASK)
-            if (h >> 32) < threshold:
-                P[b, f] = 1.0 if h & 1 else -1.0
-    return P
-
+from _reference import projection_matrix
 
 @pytest.mark.parametrize("density", [1.0, 0.3, "auto"])
 def test_bits_follow_the_documented_hash(density):
     rng = np.random.RandomState(0)
     X = rng.randn(40, 13)
     proj = LSHProjection(n_projections=5, n_bits=7, density=density, random_state=3).fit(X)
-    P = _matrix_reference(proj.seed_, 35, 13, proj.density_)
+    P = projection_matrix(proj.seed_, 35, 13, proj.density_)
     expected = (X @ P.T > 0).astype(np.uint8)
     np.testing.assert_array_equal(proj.transform(X), expected)
 
 
 def test_density_controls_the_share_of_nonzero_entries():
-    P = _matrix_reference(12345, 200, 50, 0.1)
+    P = projection_matrix(12345, 200, 50, 0.1)
     assert 0.08 < np.mean(P != 0) < 0.12
     assert abs(np.mean(P[P != 0] > 0) - 0.5) < 0.05
 

@@ -24,31 +24,18 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_projection import LSHProjection, ProjectionNetClassifier
-from sklearn_projection._projection import density_threshold
 
-MASK = 2**64 - 1
+from _reference import projection_matrix
+
 BIG, SHRINK = 2.0**960, 2.0**-1000
 COUNTS = collections.Counter()
 
 
 # ------------------------------------------------------------------ reference
-def _mix64(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
-
-
 def reference_bits(X, seed, n_bits_total, density):
     """The documented definition in pure Python, on a dense float64 array."""
-    threshold = int(density_threshold(density))
     n, d = X.shape
-    P = np.zeros((n_bits_total, d))
-    for b in range(n_bits_total):
-        key = _mix64(seed ^ _mix64(b + 1))
-        for f in range(d):
-            h = _mix64((key + (f + 1) * 0x9E3779B97F4A7C15) & MASK)
-            if (h >> 32) < threshold:
-                P[b, f] = 1.0 if h & 1 else -1.0
+    P = projection_matrix(seed, n_bits_total, d, density)
     bits = np.zeros((n, n_bits_total), dtype=np.uint8)
     for i in range(n):
         row = X[i]
