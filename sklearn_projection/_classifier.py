@@ -390,33 +390,37 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _encode_targets(self, y, first_call, incremental, classes):
+        """Labels as indices into ``classes_``; sets ``classes_`` only once y is valid."""
         labels = np.unique(y)
         if first_call:
             if incremental and classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-            self.classes_ = np.unique(column_or_1d(classes)) if incremental else labels
-            if len(self.classes_) < 2:
+            known = np.unique(column_or_1d(classes)) if incremental else labels
+            if len(known) < 2:
                 raise ValueError(
                     "ProjectionNetClassifier needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: {self.classes_[0]!r}."
+                    f"data, but the data contains only one class: {known[0]!r}."
                 )
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes={np.unique(classes)!r} differs from the classes of the first "
-                f"call to partial_fit, {self.classes_!r}."
-            )
-        elif not incremental and not np.array_equal(labels, self.classes_):
-            raise ValueError(
-                "warm_start can only be used where y has the same classes as in the "
-                f"previous call to fit: previously {self.classes_!r}, y has {labels!r}."
-            )
-        unseen = np.setdiff1d(labels, self.classes_)
+        else:
+            known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(classes), known):
+                raise ValueError(
+                    f"classes={np.unique(classes)!r} differs from the classes of the first "
+                    f"call to partial_fit, {known!r}."
+                )
+            if not incremental and not np.array_equal(labels, known):
+                raise ValueError(
+                    "warm_start can only be used where y has the same classes as in the "
+                    f"previous call to fit: previously {known!r}, y has {labels!r}."
+                )
+        unseen = np.setdiff1d(labels, known)
         if len(unseen):
             raise ValueError(
-                f"y has labels {unseen!r} not in classes_ {self.classes_!r}; pass all "
+                f"y has labels {unseen!r} not in classes_ {known!r}; pass all "
                 "classes on the first call to partial_fit (or refit)."
             )
-        return np.searchsorted(self.classes_, y)
+        self.classes_ = known
+        return np.searchsorted(known, y)
 
     def _initialize(self, X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental):
         dtype = X.dtype
@@ -488,6 +492,11 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
     def _teacher_proba(self, X):
         """The external trainer's probabilities, columns in the order of ``classes_``."""
         proba = np.asarray(self.trainer_.predict_proba(X), dtype=np.float64)
+        if not np.isfinite(proba).all():
+            raise ValueError(
+                f"The trainer {type(self.trainer_).__name__}.predict_proba returned NaN or "
+                "infinite probabilities; the projection network cannot distil from them."
+            )
         cols = np.searchsorted(self.trainer_.classes_, self.classes_)
         return proba[:, cols]
 
@@ -760,6 +769,11 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         from ._compact import CompactProjectionClassifier
 
         return CompactProjectionClassifier.from_classifier(self, dtype=dtype)
+
+    def __sklearn_is_fitted__(self):
+        # fitted once the networks exist: a fit that failed validation part-way (after
+        # n_features_in_ was recorded) leaves the estimator unfitted
+        return hasattr(self, "coefs_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -337,3 +337,31 @@ def test_partial_fit_and_sample_weight_edge_cases():
     clf = ProjectionNetClassifier(n_projections=8, n_bits=8, batch_size=50, shuffle=False,
                                   max_iter=5, random_state=0).fit(X, y, sample_weight=sw)
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_failed_first_partial_fit_leaves_the_estimator_unfitted():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = load_iris(return_X_y=True)
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, random_state=0)
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "classes_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert list(clf.classes_) == [0, 1, 2]
+
+
+class _NaNTeacher(LogisticRegression):
+    def predict_proba(self, X):
+        proba = super().predict_proba(X)
+        proba[0, 0] = np.nan
+        return proba
+
+
+def test_teacher_returning_nan_probabilities_is_refused():
+    X, y = load_iris(return_X_y=True)
+    teacher = _NaNTeacher(max_iter=500).fit(X, y)
+    with pytest.raises(ValueError, match="NaN or infinite probabilities"):
+        ProjectionNetClassifier(trainer=teacher, max_iter=2).fit(X, y)
