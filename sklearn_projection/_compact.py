@@ -46,6 +46,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compact_kernels import gather_first_layer
+from ._network import softmax
 from ._projection import MAX_TOTAL_BITS, lsh_bits
 
 MAGIC = b"SKPNCMP\x00"
@@ -315,11 +316,7 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        z = self.decision_function(X).astype(np.float64)
-        z -= z.max(axis=1, keepdims=True)
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
-        return z
+        return softmax(self.decision_function(X).astype(np.float64))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
