@@ -176,9 +176,9 @@ LSHProjection on sparse text against SparseRandomProjection + sign (`benchmarks/
 
 ![accuracy vs bits](img/bits_vs_accuracy.png)
 
-Only the product T·d matters to this implementation's bits (bit i is the sign of ⟨x, r_i⟩ with r_i
-hashed from (seed, i, feature); `LSHProjection(60, 10)` and `LSHProjection(40, 15)` give identical
-bits), so the sweep is over T·d. Heads: `linear` = softmax over the bits; `h64` = one hidden layer
+Only the product T·d matters to this implementation's bits (the projection matrix is hashed from
+(seed, feature) column by column for B = T·d bits; `LSHProjection(60, 10)` and `LSHProjection(40, 15)`
+give identical bits), so the sweep is over T·d. Heads: `linear` = softmax over the bits; `h64` = one hidden layer
 of 64 ReLU units. "joint" = trainer + projection network (λ = 1, 1, 1, temperature 4); "alone" =
 λ1 = λ2 = 0. Bytes: the projection network as stored (float32 weights and biases + 8-byte seed),
 and an int8 footprint **computed, not measured** (1 byte per weight + float32 scale and bias per

@@ -7,10 +7,11 @@ density, and the layers over the ``T * d`` bits. :class:`CompactProjectionClassi
 holds exactly that, at float32, float16 or int8 (symmetric, one scale per output column),
 and saves it to a small checksummed binary file that is parsed without pickle.
 
-File format (version 1, all integers little-endian) -- see docs/deployment.md::
+File format (version 2, all integers little-endian) -- see docs/deployment.md::
 
     magic    8 bytes   b"SKPNCMP\\x00"
-    version  u32       1
+    version  u32       2  (version 1, sklearn-projection 0.1, regenerated the projections
+                          with another hash: refused, as its bits cannot be reproduced)
     body_len u64       number of body bytes that follow
     body     body_len bytes (below)
     crc32    u32       zlib.crc32 of every byte before it (magic .. body)
@@ -50,7 +51,7 @@ from ._network import softmax
 from ._projection import MAX_TOTAL_BITS, lsh_bits
 
 MAGIC = b"SKPNCMP\x00"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DTYPES = ("float32", "float16", "int8")
 _DTYPE_CODE = {name: i for i, name in enumerate(DTYPES)}
 _MAX_LAYERS = 1024
@@ -609,6 +610,13 @@ def _parse(cls, data):
             f"{head_len + 4}-byte minimum (truncated file?)."
         )
     version, body_len = struct.unpack_from("<IQ", data, len(MAGIC))
+    if version == 1:
+        raise ValueError(
+            "this compact model was saved by sklearn-projection 0.1 (format version 1), whose "
+            "random projections were regenerated with an earlier hash; this library "
+            f"(format version {FORMAT_VERSION}) cannot reproduce its bits. Refit the "
+            "ProjectionNetClassifier with this version and save it again."
+        )
     if version != FORMAT_VERSION:
         raise ValueError(
             f"unsupported compact model format version {version}; this library reads "

@@ -1,16 +1,14 @@
 """C99 export of a CompactProjectionClassifier: one ``.h`` and one ``.c``, C standard library only.
 
-The generated code regenerates every projection entry with the splitmix64 hash of
-:mod:`sklearn_projection._hashing` (same key derivation, threshold test on the top 32
-bits, sign from the lowest bit, float64 sums in increasing feature order, bit = sum > 0,
-and the same rescaling of rows whose largest |x| exceeds 2**960), then computes the first
-layer as a gather-sum of the weight rows of the set bits, in increasing bit order.
-
-Loop order differs from the Python kernels (bits outer, features inner) so that the C
-runtime needs no per-bit buffer, only ``O(width of the widest layer)`` floats on the
-stack; each bit's sum still adds the features in increasing order, so the bits are the
-same. Weights are written as C99 hexadecimal float literals (exact), int8 as integers,
-float16 as their IEEE binary16 bit patterns (converted exactly to float at run time).
+The generated code regenerates the column of the random projection of every non-zero
+input feature with the splitmix64 hash of :mod:`sklearn_projection._hashing` (the same
+column key, number of non-zeros, blocks and signs), sums in float64 in increasing feature
+order into one accumulator per bit (``8 * T * d`` bytes of stack), takes bit = sum > 0
+with the same rescaling of rows whose largest |x| exceeds 2**960, then computes the first
+layer as a gather-sum of the weight rows of the set bits, in increasing bit order: the
+bits and the float32 first layer are those of the Python kernels. Weights are written as
+C99 hexadecimal float literals (exact), int8 as integers, float16 as their IEEE binary16
+bit patterns (converted exactly to float at run time).
 """
 
 import re
@@ -18,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._projection import density_threshold
+from ._hashing import column_weight
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -29,6 +27,8 @@ _HEADER = """\
  *
  * Model: {n_features} input features -> {n_bits_total} LSH bits (T={T}, d={d}, density={density!r},
  * seed={seed}) -> layers {widths} ({dtype} weights) -> softmax over {n_classes} classes.
+ * A prediction uses 8 * {P}_N_BITS bytes of stack for the bit sums, plus two float buffers
+ * as wide as the widest layer; no heap.
  */
 #ifndef {guard}
 #define {guard}
@@ -65,7 +65,10 @@ _SOURCE_HEAD = """\
 #define MAX_WIDTH {max_width}
 
 static const uint64_t SEED = UINT64_C({seed});
-static const uint64_t THRESHOLD = UINT64_C({threshold});
+static const uint64_t GOLDEN = UINT64_C(0x9E3779B97F4A7C15);
+/* non-zeros per column of P: K_LO, or K_LO + 1 where the column key's top 32 bits < FRAC */
+static const uint64_t K_LO = UINT64_C({k_lo});
+static const uint64_t FRAC = UINT64_C({frac});
 static const int WIDTHS[N_LAYERS + 1] = {{{widths_c}}};
 
 const char *const {p}_class_labels[{P}_N_CLASSES] = {{{labels_c}}};
@@ -80,33 +83,11 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* One LSH bit: sign of sum_f P[b, f] * x[f], summed in double in increasing f. */
-static int lsh_bit(uint64_t key, const int64_t *idx, const double *dense, const double *val,
-                   size_t n, double scale)
-{
-    double acc = 0.0;
-    size_t k;
-    for (k = 0; k < n; ++k) {
-        uint64_t f = idx ? (uint64_t)idx[k] : (uint64_t)k;
-        double x = (idx ? val[k] : dense[k]) * scale;
-        uint64_t h;
-        if (x == 0.0)
-            continue;
-        h = mix64(key + (f + 1u) * UINT64_C(0x9E3779B97F4A7C15));
-        if ((h >> 32) >= THRESHOLD)
-            continue;
-        if (h & 1u)
-            acc += x;
-        else
-            acc -= x;
-    }
-    return acc > 0.0;
-}
-
 static int forward(const int64_t *idx, const double *dense, const double *val, size_t n,
                    double *proba)
 {
     float a[MAX_WIDTH], z[MAX_WIDTH];
+    double acc[{P}_N_BITS];
     double big = 0.0, scale = 1.0, zmax, total;
     size_t k;
     int b, h, l, j, best;
@@ -119,10 +100,31 @@ static int forward(const int64_t *idx, const double *dense, const double *val, s
     }
     if (big > 0x1p960)
         scale = 0x1p-1000;
+    /* bit sums: each non-zero x[f] adds +-x to the bits of column f of P, which are
+     * regenerated from the hash (see the header); features in increasing order */
+    for (b = 0; b < {P}_N_BITS; ++b)
+        acc[b] = 0.0;
+    for (k = 0; k < n; ++k) {
+        uint64_t f = idx ? (uint64_t)idx[k] : (uint64_t)k;
+        double x = (idx ? val[k] : dense[k]) * scale;
+        uint64_t key, nz, e;
+        if (x == 0.0)
+            continue;
+        key = mix64(SEED + (f + 1u) * GOLDEN);
+        nz = K_LO + ((key >> 32) < FRAC);
+        for (e = 0; e < nz; ++e) {
+            uint64_t hash = mix64(key + (e + 1u) * GOLDEN);
+            uint64_t lo = e * (uint64_t){P}_N_BITS / nz, hi = (e + 1u) * (uint64_t){P}_N_BITS / nz;
+            uint64_t bit = lo + (((hash >> 32) * (hi - lo)) >> 32);
+            if (hash & 1u)
+                acc[bit] += x;
+            else
+                acc[bit] -= x;
+        }
+    }
     FIRST_LAYER_INIT
     for (b = 0; b < {P}_N_BITS; ++b) {
-        uint64_t key = mix64(SEED ^ mix64((uint64_t)b + 1u));
-        if (lsh_bit(key, idx, dense, val, n, scale)) {
+        if (acc[b] > 0.0) {
             FIRST_LAYER_ADD
         }
     }
@@ -254,6 +256,7 @@ def generate_c(compact, name="model", prefix="pn"):
     if not _IDENT.match(prefix):
         raise ValueError(f"prefix must be a C identifier, got {prefix!r}.")
     dtype = compact.dtype_
+    weight = column_weight(compact.n_bits_total_, compact.density_)
     widths = [compact.n_bits_total_] + [W.shape[1] for W in compact.coefs_]
     fmt = dict(
         name=name, version=__version__, p=prefix, P=prefix.upper(),
@@ -261,7 +264,7 @@ def generate_c(compact, name="model", prefix="pn"):
         n_features=compact.n_features_in_, n_bits_total=compact.n_bits_total_,
         T=compact.n_projections_, d=compact.n_bits_, density=compact.density_, seed=compact.seed_,
         widths=widths, dtype=dtype, n_classes=len(compact.classes_), n_layers=len(compact.coefs_),
-        max_width=max(widths[1:]), threshold=int(density_threshold(compact.density_)),
+        max_width=max(widths[1:]), k_lo=weight >> 32, frac=weight & 0xFFFFFFFF,
         widths_c=", ".join(map(str, widths)),
         labels_c=", ".join(_c_string(c) for c in compact.classes_),
     )

@@ -1,18 +1,28 @@
 """Numba kernels: the hash that regenerates the random projections, and X -> bits.
 
-Every entry of the random projection matrix is a pure function of
-``(seed, bit, feature)``::
+The random projection matrix ``P`` (``B = T * d`` bits x n_features) is regenerated
+column by column: column ``f`` is a pure function of ``(seed, f)`` and holds
+``B * density`` non-zeros on average, each found with one hash, so regenerating it costs
+``O(B * density)``, not ``O(B)``::
 
-    key_b  = mix64(seed ^ mix64(bit + 1))                 # one key per output bit
-    h      = mix64(key_b + (feature + 1) * GOLDEN)        # splitmix64 stream of that key
-    P[b,f] = 0                   if (h >> 32) >= threshold   (threshold = density * 2**32)
-           = +1 if h & 1 else -1 otherwise
+    w      = round(B * density * 2**32)             # non-zeros per column, fixed point 32.32
+    key_f  = mix64(seed + (f + 1) * GOLDEN)         # splitmix64 stream of the seed
+    k_f    = (w >> 32) + ((key_f >> 32) < (w & 0xFFFFFFFF))   # floor or ceil of B * density
+    for j in 0 .. k_f - 1:                          # one non-zero in each of k_f blocks of bits
+        h      = mix64(key_f + (j + 1) * GOLDEN)
+        lo, hi = j * B // k_f, (j + 1) * B // k_f
+        P[lo + (((h >> 32) * (hi - lo)) >> 32), f] = +1 if h & 1 else -1
 
-``mix64`` is the splitmix64 finaliser. Only unsigned 64-bit integer arithmetic is
-involved, so the matrix is identical on every machine; it is never stored between
-calls. The dot products are summed in float64, feature by feature in increasing feature
-order, one row per thread, so the bits do not depend on the number of threads nor on
-whether the input was dense or sparse.
+``mix64`` is the splitmix64 finaliser. This is the block construction of sparse
+Johnson-Lindenstrauss transforms (Kane & Nelson, 2014): every bit ``b`` still gets a
+non-zero from feature ``f`` with probability ``density`` (of either sign, independently
+across features), so each bit is a random-hyperplane LSH bit as before, while a column
+never holds two entries for one bit. Only unsigned 64-bit integer arithmetic is
+involved, so the matrix is identical on every machine; it is never stored between calls.
+The dot products are summed in float64, feature by feature in increasing feature order,
+one row per thread, so the bits depend neither on the number of threads nor on whether
+the input was dense or sparse, nor on whether a call regenerated the columns once up
+front or hashed them per non-zero entry.
 
 The functions here are pure functions over arrays; validation happens in the callers.
 """
@@ -95,6 +105,7 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S32 = np.uint64(32)
 _ONE = np.uint64(1)
+_ZERO = np.uint64(0)
 
 # A row whose largest |x| exceeds _BIG is summed again after scaling by the exact power
 # of two _SHRINK, so that sums cannot overflow to +-inf (scaling by 2**-k keeps signs).
@@ -110,126 +121,81 @@ def mix64(z):
     return z ^ (z >> _S31)
 
 
-@njit(cache=True)
-def bit_keys(seed, n_bits_total):
-    """The per-bit keys ``key_b = mix64(seed ^ mix64(b + 1))``."""
-    keys = np.empty(n_bits_total, dtype=np.uint64)
-    s = np.uint64(seed)
-    for b in range(n_bits_total):
-        keys[b] = mix64(s ^ mix64(np.uint64(b) + _ONE))
-    return keys
+def column_weight(n_bits_total, density):
+    """``round(B * density * 2**32)``: the expected non-zeros per column in fixed point 32.32."""
+    return min(int(round(n_bits_total * density * 2.0**32)), n_bits_total << 32)
+
+
+def block_starts(n_bits_total, k):
+    """``j * B // k`` for j in 0..k: the blocks of bits a column with k non-zeros uses."""
+    if k == 0:
+        return np.zeros(1, dtype=np.uint64)
+    return (np.arange(k + 1, dtype=np.uint64) * np.uint64(n_bits_total)) // np.uint64(k)
+
+
+def projection_spec(seed, n_bits_total, density):
+    """What the kernels need to regenerate P: ``(seed, fraction threshold, block starts of
+    a column with floor(B * density) non-zeros, block starts of one with one more)``."""
+    w = column_weight(n_bits_total, density)
+    k = w >> 32
+    return (np.uint64(seed), np.uint64(w & 0xFFFFFFFF),
+            block_starts(n_bits_total, k), block_starts(n_bits_total, min(k + 1, n_bits_total)))
 
 
 @njit(cache=True, inline="always")
-def entry(key, feature, threshold):
-    """P[b, feature] in {-1, 0, +1} for the bit whose key is ``key``."""
-    h = mix64(key + (np.uint64(feature) + _ONE) * _GOLDEN)
-    if (h >> _S32) >= threshold:
-        return 0
-    return 1 if (h & _ONE) else -1
+def feature_key(seed, feature):
+    return mix64(seed + (np.uint64(feature) + _ONE) * _GOLDEN)
+
+
+@njit(cache=True, inline="always")
+def column_blocks(key, frac, starts0, starts1):
+    """The block starts of the column whose key is ``key``: k_f = len(result) - 1."""
+    if (key >> _S32) < frac:
+        return starts1
+    return starts0
+
+
+@njit(cache=True, inline="always")
+def column_entry(key, j, starts):
+    """(bit, is_positive) of the j-th non-zero of the column whose key is ``key``."""
+    h = mix64(key + (np.uint64(j) + _ONE) * _GOLDEN)
+    lo = starts[j]
+    return lo + (((h >> _S32) * (starts[j + 1] - lo)) >> _S32), (h & _ONE) != _ZERO
 
 
 @njit(cache=True, parallel=True)
-def _projection_columns_two_pass(keys, features, threshold):
-    """As :func:`_projection_columns_one_pass`, hashing each entry twice (count, then
-    fill): the fallback for a column with more non-zeros than the scratch capacity."""
-    n_bits_total = keys.shape[0]
-    n_cols = features.shape[0]
-    counts = np.zeros(n_cols + 1, dtype=np.int64)
-    for j in prange(n_cols):
-        f = features[j]
-        c = 0
-        for b in range(n_bits_total):
-            if entry(keys[b], f, threshold) != 0:
-                c += 1
-        counts[j + 1] = c
+def projection_columns(n_features, seed, frac, starts0, starts1):
+    """Regenerate the columns 0..n_features-1 of P in a compressed (CSC-like) layout.
+
+    Returns ``indptr`` (n_features + 1), ``mid`` (n_features) and ``bit_index`` (all
+    unsigned: numba then skips the negative-index wrap-around check in the hot loops):
+    column f has +1 at the bits ``bit_index[indptr[f]:mid[f]]`` and -1 at
+    ``bit_index[mid[f]:indptr[f+1]]``. Splitting by sign lets the kernels add and subtract
+    without a multiply.
+    """
+    counts = np.zeros(n_features + 1, dtype=np.int64)
+    for f in prange(n_features):
+        counts[f + 1] = column_blocks(feature_key(seed, f), frac, starts0, starts1).shape[0] - 1
     indptr = np.cumsum(counts)
-    mid = np.empty(n_cols, dtype=np.uint64)
+    mid = np.empty(n_features, dtype=np.uint64)
     bit_index = np.empty(indptr[-1], dtype=np.uint32)
-    for j in prange(n_cols):
-        f = features[j]
-        lo, hi = indptr[j], indptr[j + 1]
-        for b in range(n_bits_total):
-            e = entry(keys[b], f, threshold)
-            if e > 0:
+    for f in prange(n_features):
+        key = feature_key(seed, f)
+        starts = column_blocks(key, frac, starts0, starts1)
+        lo, hi = indptr[f], indptr[f + 1]
+        for j in range(starts.shape[0] - 1):
+            b, positive = column_entry(key, j, starts)
+            if positive:
                 bit_index[lo] = b
                 lo += 1
-            elif e < 0:
+            else:
                 hi -= 1
                 bit_index[hi] = b
-        mid[j] = lo
+        mid[f] = lo
     return indptr.astype(np.uint64), mid, bit_index
 
 
-def projection_columns(keys, features, threshold, capacity):
-    """Columns of P for ``features``: see :func:`_projection_columns_one_pass`."""
-    indptr, mid, bit_index, complete = _projection_columns_one_pass(keys, features, threshold, capacity)
-    if not complete:
-        return _projection_columns_two_pass(keys, features, threshold)
-    return indptr, mid, bit_index
-
-
-@njit(cache=True, parallel=True)
-def _projection_columns_one_pass(keys, features, threshold, capacity):
-    """Regenerate the columns ``features`` of P in a compressed (CSC-like) layout.
-
-    Returns ``indptr`` (len(features) + 1), ``mid`` (len(features)) and ``bit_index``
-    (all unsigned: numba then skips the negative-index wrap-around check in the hot
-    loops): column j has +1 at the bits ``bit_index[indptr[j]:mid[j]]`` and -1 at
-    ``bit_index[mid[j]:indptr[j+1]]``. Splitting by sign lets the kernels add and
-    subtract without a multiply.
-
-    Each entry is hashed once, into a scratch row of ``capacity`` slots per column (a
-    bound on a column's non-zeros the caller sets well above their expected count). The
-    last value returned is False in the rare case a column has more: the caller then
-    regenerates the columns in two passes instead.
-    """
-    n_bits_total = keys.shape[0]
-    n_cols = features.shape[0]
-    scratch = np.empty((n_cols, capacity), dtype=np.uint32)
-    n_pos = np.zeros(n_cols, dtype=np.int64)
-    n_neg = np.zeros(n_cols, dtype=np.int64)
-    overflow = np.zeros(n_cols, dtype=np.uint8)
-    for j in prange(n_cols):
-        f = features[j]
-        lo, hi = 0, capacity
-        for b in range(n_bits_total):
-            e = entry(keys[b], f, threshold)
-            if e != 0:
-                if lo == hi:
-                    overflow[j] = 1
-                    break
-                if e > 0:
-                    scratch[j, lo] = b
-                    lo += 1
-                else:
-                    hi -= 1
-                    scratch[j, hi] = b
-        n_pos[j] = lo
-        n_neg[j] = capacity - hi
-    if overflow.any():
-        empty = np.zeros(1, dtype=np.uint64)
-        return empty, empty[:0], np.empty(0, dtype=np.uint32), False
-    counts = np.zeros(n_cols + 1, dtype=np.int64)
-    counts[1:] = n_pos + n_neg
-    indptr = np.cumsum(counts)
-    mid = np.empty(n_cols, dtype=np.uint64)
-    bit_index = np.empty(indptr[-1], dtype=np.uint32)
-    for j in prange(n_cols):
-        start = indptr[j]
-        for k in range(n_pos[j]):
-            bit_index[start + k] = scratch[j, k]
-        start += n_pos[j]
-        mid[j] = start
-        for k in range(n_neg[j]):
-            bit_index[start + k] = scratch[j, capacity - 1 - k]
-    return indptr.astype(np.uint64), mid, bit_index, True
-
-
-def column_capacity(n_bits_total, density):
-    """Scratch slots per column for :func:`projection_columns`: mean + 6 sd + 16."""
-    mean = n_bits_total * density
-    return int(min(n_bits_total, mean + 6.0 * np.sqrt(mean) + 16))
+NO_COLUMNS = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32))
 
 
 @njit(cache=True, inline="always")
@@ -283,8 +249,24 @@ def _outputs(n, n_bits_total, mode, weights, bias):
     return out8, out64, outf
 
 
+@njit(cache=True, inline="always")
+def _add_feature(acc, x, f, columns, spec):
+    """Add ``x * P[:, f]`` to ``acc``: from the regenerated ``columns`` if there are any,
+    otherwise hashing the column's non-zeros here (the same entries either way)."""
+    indptr, mid, bit_index = columns
+    if indptr.shape[0]:
+        _add_column(acc, x, f, indptr, mid, bit_index)
+        return
+    seed, frac, starts0, starts1 = spec
+    key = feature_key(seed, f)
+    starts = column_blocks(key, frac, starts0, starts1)
+    for j in range(starts.shape[0] - 1):
+        b, positive = column_entry(key, j, starts)
+        acc[b] += x if positive else -x
+
+
 @njit(cache=True)
-def _sparse_row(acc, cols, values, indptr, mid, bit_index, scale):
+def _sparse_row(acc, cols, values, columns, spec, scale):
     """Sum the columns of one CSR row into ``acc``; returns the row's largest |x|."""
     acc[:] = 0.0
     big = 0.0
@@ -292,12 +274,12 @@ def _sparse_row(acc, cols, values, indptr, mid, bit_index, scale):
         x = values[k] * scale
         if x != 0.0:
             big = max(big, abs(x))
-            _add_column(acc, x, cols[k], indptr, mid, bit_index)
+            _add_feature(acc, x, cols[k], columns, spec)
     return big
 
 
 @njit(cache=True)
-def _dense_row(acc, row, col_of, indptr, mid, bit_index, scale, nonzero):
+def _dense_row(acc, row, columns, spec, scale, nonzero):
     """Sum the columns of one dense row into ``acc``; returns the row's largest |x|.
 
     The non-zero features are listed first without branching (``nonzero`` is scratch
@@ -313,17 +295,18 @@ def _dense_row(acc, row, col_of, indptr, mid, bit_index, scale, nonzero):
         f = nonzero[k]
         x = row[f] * scale
         big = max(big, abs(x))
-        _add_column(acc, x, col_of[f], indptr, mid, bit_index)
+        _add_feature(acc, x, f, columns, spec)
     return big
 
 
 @njit(cache=True, parallel=True)
-def dense_bits(X, col_of, indptr, mid, bit_index, n_bits_total, mode, weights, bias):
+def dense_bits(X, columns, spec, n_bits_total, mode, weights, bias):
     """Bits (or packed bits, or first layer: see ``mode``) of the rows of dense ``X``.
 
-    ``col_of[f]`` is the regenerated column holding feature ``f`` (any value where the
-    feature is zero in every row). ``weights`` (n_bits_total x H) and ``bias`` (H) are
-    used for ``mode == FIRST_LAYER`` only.
+    ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
+    hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
+    ``weights`` (n_bits_total x H) and ``bias`` (H) are used for ``mode == FIRST_LAYER``
+    only.
 
     Returns ``(bits_uint8, words_uint64, first_layer)``; those not asked for have 0 rows.
     """
@@ -335,16 +318,15 @@ def dense_bits(X, col_of, indptr, mid, bit_index, n_bits_total, mode, weights, b
         set_bits = np.empty(n_bits_total, dtype=np.uint32)
         nonzero = np.empty(X.shape[1], dtype=np.uint32)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            if _dense_row(acc, X[i], col_of, indptr, mid, bit_index, 1.0, nonzero) > _BIG:
-                _dense_row(acc, X[i], col_of, indptr, mid, bit_index, _SHRINK, nonzero)
+            if _dense_row(acc, X[i], columns, spec, 1.0, nonzero) > _BIG:
+                _dense_row(acc, X[i], columns, spec, _SHRINK, nonzero)
             _store(acc, out8, out64, outf, weights, i, mode, set_bits)
     return out8, out64, outf
 
 
 @njit(cache=True, parallel=True)
-def csr_bits(data, local_cols, row_ptr, indptr, mid, bit_index, n_bits_total, mode, weights, bias):
-    """As :func:`dense_bits` for CSR rows (sorted, no duplicates); ``local_cols`` index
-    the regenerated columns."""
+def csr_bits(data, indices, row_ptr, columns, spec, n_bits_total, mode, weights, bias):
+    """As :func:`dense_bits` for CSR rows (sorted, no duplicates)."""
     n = row_ptr.shape[0] - 1
     out8, out64, outf = _outputs(n, n_bits_total, mode, weights, bias)
     n_chunks = min(n, 256)
@@ -353,9 +335,9 @@ def csr_bits(data, local_cols, row_ptr, indptr, mid, bit_index, n_bits_total, mo
         set_bits = np.empty(n_bits_total, dtype=np.uint32)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
             lo, hi = row_ptr[i], row_ptr[i + 1]
-            cols, vals = local_cols[lo:hi], data[lo:hi]
-            if _sparse_row(acc, cols, vals, indptr, mid, bit_index, 1.0) > _BIG:
-                _sparse_row(acc, cols, vals, indptr, mid, bit_index, _SHRINK)
+            cols, vals = indices[lo:hi], data[lo:hi]
+            if _sparse_row(acc, cols, vals, columns, spec, 1.0) > _BIG:
+                _sparse_row(acc, cols, vals, columns, spec, _SHRINK)
             _store(acc, out8, out64, outf, weights, i, mode, set_bits)
     return out8, out64, outf
 

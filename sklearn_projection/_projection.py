@@ -12,8 +12,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _hashing
 
-# a dense batch of at most this many rows regenerates only the columns it touches
+# a dense batch of at most this many rows counts its non-zeros (see lsh_bits)
 _FEW_ROWS = 256
+# which definition of the projection matrix (_hashing's docstring) a pickled fit used:
+# 1 in sklearn-projection 0.1, 2 since 0.2
+HASH_VERSION = 2
 # bit indices are int32 inside the kernels
 MAX_TOTAL_BITS = 2**31 - 1
 
@@ -29,11 +32,6 @@ def resolve_density(density, n_features):
     if density == "auto":
         return 1.0 / np.sqrt(n_features)
     return float(density)
-
-
-def density_threshold(density):
-    """The hash threshold: an entry is non-zero when the hash's top 32 bits are below it."""
-    return np.uint64(min(max(int(round(density * 2.0**32)), 1), 2**32))
 
 
 def check_bits_fit_in_memory(n_rows, n_bits_total, packed, what="the bits"):
@@ -56,8 +54,9 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=No
     Returns a (n, n_bits_total) uint8 array, or (n, ceil(n_bits_total/64)) uint64 words
     when ``packed``. With ``weights`` (n_bits_total x H) and ``bias`` (H), returns instead
     ``bits @ weights + bias`` computed as a gather-sum, without materialising the bits.
-    Only the columns of the projection matrix that ``X`` touches are regenerated, for
-    the duration of this call.
+    The projection matrix is regenerated for the duration of this call only: every column
+    once, or, when ``X`` has fewer non-zeros than features, each non-zero's column where it
+    is used.
     """
     n_samples, n_features = X.shape
     if weights is None:
@@ -67,44 +66,33 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=No
         bias = np.empty(0, dtype=np.float32)
     else:
         mode = _hashing.FIRST_LAYER
-    keys = _hashing.bit_keys(np.uint64(seed), n_bits_total)
-    threshold = density_threshold(density)
+    spec = _hashing.projection_spec(seed, n_bits_total, density)
     if sp.issparse(X):
         X = sp.csr_matrix(X)
         if not X.has_canonical_format:
             X = X.copy()
             X.sum_duplicates()  # also sorts the indices: the same order as the dense path
-        features, local_cols = np.unique(X.indices, return_inverse=True)
-        columns = _hashing.projection_columns(
-            keys, features.astype(np.int64), threshold, _hashing.column_capacity(n_bits_total, density)
-        )
-        out8, out64, outf = _hashing.csr_bits(
-            np.asarray(X.data, dtype=np.float64),
-            local_cols.astype(np.uint64).ravel(),
-            X.indptr.astype(np.int64),
-            *columns,
-            n_bits_total,
-            mode,
-            weights,
-            bias,
-        )
+        nnz = X.nnz
     else:
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
         X = np.ascontiguousarray(X)
-        if n_samples <= _FEW_ROWS:
-            # a small batch touches few features: regenerate only those columns
-            features = np.flatnonzero(np.any(X != 0, axis=0))
-        else:
-            features = np.arange(n_features)
-        col_of = np.zeros(n_features, dtype=np.uint64)
-        col_of[features] = np.arange(len(features))
-        columns = _hashing.projection_columns(
-            keys, features.astype(np.int64), threshold, _hashing.column_capacity(n_bits_total, density)
+        nnz = np.count_nonzero(X) if n_samples <= _FEW_ROWS else X.size
+    # Regenerating every column once costs n_features column hashes; hashing each
+    # non-zero's column where it is used costs nnz of them: take the cheaper.
+    if nnz >= n_features:
+        columns = _hashing.projection_columns(n_features, *spec)
+    else:
+        columns = _hashing.NO_COLUMNS
+    if sp.issparse(X):
+        # indices are non-negative: viewing them unsigned spares numba's wrap-around checks
+        indices = X.indices.view(np.uint32 if X.indices.dtype == np.int32 else np.uint64)
+        out8, out64, outf = _hashing.csr_bits(
+            np.asarray(X.data, dtype=np.float64), indices, X.indptr.astype(np.int64),
+            columns, spec, n_bits_total, mode, weights, bias,
         )
-        out8, out64, outf = _hashing.dense_bits(
-            X, col_of, *columns, n_bits_total, mode, weights, bias
-        )
+    else:
+        out8, out64, outf = _hashing.dense_bits(X, columns, spec, n_bits_total, mode, weights, bias)
     return (out8, out64, outf)[mode]
 
 
@@ -236,6 +224,24 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             X, self.seed_, self.n_bits_total_, self.density_,
             weights=np.ascontiguousarray(weights), bias=np.ascontiguousarray(bias, dtype=weights.dtype),
         )
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if hasattr(self, "seed_"):
+            state["_hash_version"] = HASH_VERSION
+        return state
+
+    def __setstate__(self, state):
+        if "seed_" in state and state.get("_hash_version") != HASH_VERSION:
+            raise ValueError(
+                "this fitted LSHProjection was pickled by sklearn-projection 0.1, whose random "
+                "projections were regenerated with an earlier hash; this version cannot "
+                "reproduce its bits. Refit it (or the ProjectionNetClassifier holding it) "
+                "with this version."
+            )
+        state = dict(state)
+        state.pop("_hash_version", None)
+        super().__setstate__(state)
 
     @property
     def _n_features_out(self):

@@ -1,13 +1,13 @@
 """The documented projection (sklearn_projection._hashing's docstring) in pure Python integers.
 
-Tests compare the numba kernels against this, so the definition and the code cannot drift apart.
+Tests compare the numba kernels and the C export against this, so the definition and the
+code cannot drift apart.
 """
 
 import numpy as np
 
-from sklearn_projection._projection import density_threshold
-
 MASK = 2**64 - 1
+GOLDEN = 0x9E3779B97F4A7C15
 
 
 def mix64(z):
@@ -18,12 +18,16 @@ def mix64(z):
 
 def projection_matrix(seed, n_bits_total, n_features, density):
     """P[b, f] in {-1, 0, +1} as float64, shape (n_bits_total, n_features)."""
-    threshold = int(density_threshold(density))
-    P = np.zeros((n_bits_total, n_features))
-    for b in range(n_bits_total):
-        key = mix64(seed ^ mix64(b + 1))
-        for f in range(n_features):
-            h = mix64((key + (f + 1) * 0x9E3779B97F4A7C15) & MASK)
-            if (h >> 32) < threshold:
-                P[b, f] = 1.0 if h & 1 else -1.0
+    B = n_bits_total
+    w = min(int(round(B * density * 2.0**32)), B << 32)
+    P = np.zeros((B, n_features))
+    for f in range(n_features):
+        key = mix64((seed + (f + 1) * GOLDEN) & MASK)
+        k = (w >> 32) + ((key >> 32) < (w & 0xFFFFFFFF))
+        for j in range(k):
+            h = mix64((key + (j + 1) * GOLDEN) & MASK)
+            lo, hi = j * B // k, (j + 1) * B // k
+            b = lo + (((h >> 32) * (hi - lo)) >> 32)
+            assert P[b, f] == 0
+            P[b, f] = 1.0 if h & 1 else -1.0
     return P

@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -35,23 +35,27 @@ def test_digits_projection_network_is_accurate_and_ten_times_smaller(digits_spli
     assert clf.projection_size_bytes_ == (600 * 10 + 10) * 4 + 8
 
 
-def test_joint_training_beats_the_projection_network_alone_on_digits(digits_split):
-    """Seeds 0-2 measured: alone 0.9759 0.9722 0.9778, joint 0.9796 0.9722 0.9796.
+def test_joint_training_beats_the_projection_network_alone_on_real_text(trec6_split):
+    """TREC-6, TF-IDF 1-2-grams, 600 bits, linear head, 10 epochs, seeds 0-2, measured:
+    alone 0.6838 0.6970 0.6992, joint 0.6992 0.7131 0.7205 (+1.8 points on average).
 
-    The gain on digits is small (the projection network alone is already at ~0.97), so
-    the test averages three seeds and allows ties seed by seed, but not losses.
+    On digits the projection network alone is already at ~0.978 with a linear head over 600
+    bits and joint training does not add to it (docs/benchmarks.md); on short texts, where
+    the bits carry less, the trainer's soft output does.
     """
-    X_train, X_test, y_train, y_test = digits_split
+    texts_train, texts_test, y_train, y_test = trec6_split
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=4000, sublinear_tf=True)
+    X_train, X_test = vec.fit_transform(texts_train), vec.transform(texts_test)
     alone, joint = [], []
     for seed in range(3):
-        a = ProjectionNetClassifier(random_state=seed, **ALONE).fit(X_train, y_train)
-        j = ProjectionNetClassifier(random_state=seed).fit(X_train, y_train)
+        a = ProjectionNetClassifier(max_iter=10, random_state=seed, **ALONE).fit(X_train, y_train)
+        j = ProjectionNetClassifier(max_iter=10, random_state=seed).fit(X_train, y_train)
         assert j.projection_size_bytes_ == a.projection_size_bytes_
         alone.append(a.score(X_test, y_test))
         joint.append(j.score(X_test, y_test))
-    assert min(alone) >= 0.95
-    assert all(j >= a for j, a in zip(joint, alone)), (joint, alone)
-    assert np.mean(joint) > np.mean(alone), (joint, alone)
+    assert min(alone) >= 0.65
+    assert all(j > a for j, a in zip(joint, alone)), (joint, alone)
+    assert np.mean(joint) - np.mean(alone) > 0.01, (joint, alone)
 
 
 def test_predict_proba_of_both_networks(digits_split):

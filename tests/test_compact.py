@@ -273,7 +273,7 @@ def test_flipped_bytes_raise_value_error(saved_bytes):
     CompactProjectionClassifier.from_bytes(bytes(data))  # restored: loads again
 
 
-def _with_body(body, version=1, magic=MAGIC):
+def _with_body(body, version=2, magic=MAGIC):
     head = magic + struct.pack("<IQ", version, len(body)) + body
     return head + struct.pack("<I", zlib.crc32(head))
 
@@ -286,8 +286,10 @@ def test_wrong_magic_version_and_not_a_model(saved_bytes, tmp_path):
     body = _body_of(saved_bytes)
     with pytest.raises(ValueError, match="magic"):
         CompactProjectionClassifier.from_bytes(_with_body(body, magic=b"NOTMODEL"))
-    with pytest.raises(ValueError, match="version 2"):
-        CompactProjectionClassifier.from_bytes(_with_body(body, version=2))
+    with pytest.raises(ValueError, match="version 3"):
+        CompactProjectionClassifier.from_bytes(_with_body(body, version=3))
+    with pytest.raises(ValueError, match="saved by sklearn-projection 0.1.*Refit"):
+        CompactProjectionClassifier.from_bytes(_with_body(body, version=1))
     pickled = tmp_path / "model.pkl"
     pickled.write_bytes(pickle.dumps({"x": 1}))
     with pytest.raises(ValueError, match="magic"):

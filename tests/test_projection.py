@@ -12,7 +12,6 @@ from numba import get_num_threads, set_num_threads
 
 from sklearn_projection import LSHProjection
 from sklearn_projection import _hashing
-from sklearn_projection._projection import density_threshold
 
 from _reference import projection_matrix
 
@@ -42,7 +41,7 @@ def test_bits_are_pinned_across_versions_and_machines():
     bits = LSHProjection(n_projections=8, n_bits=8, random_state=42).fit(X).transform(X)
     assert LSHProjection(random_state=42).fit(X).seed_ == PINNED_SEED
     digest = hashlib.sha256(bits.tobytes()).hexdigest()
-    assert digest == "cfc2b6d8f2ddbaa7ec41ce8a48dc2fc501794b79fbf15585f85fff6705f264d7", digest
+    assert digest == "35bf93be5614ccb8b5de37093f44699414c2b584088051bea521e7ac7cc10236", digest
 
 
 @st.composite
@@ -210,16 +209,43 @@ def test_bad_input_is_rejected():
         proj.transform(np.array([["a", "b", "c", "d"]], dtype=object))
 
 
-def test_one_pass_column_generation_falls_back_to_two_passes():
-    keys = _hashing.bit_keys(np.uint64(99), 300)
-    features = np.arange(40, dtype=np.int64)
-    threshold = density_threshold(0.2)
-    expected = _hashing._projection_columns_two_pass(keys, features, threshold)
-    for capacity in (300, _hashing.column_capacity(300, 0.2), 5):  # 5 forces the fallback
-        got = _hashing.projection_columns(keys, features, threshold, capacity)
-        np.testing.assert_array_equal(got[0], expected[0])
-        np.testing.assert_array_equal(got[1], expected[1])
-        for j in range(40):  # same entries per column and sign; order within a sign is free
-            lo, mid, hi = int(expected[0][j]), int(expected[1][j]), int(expected[0][j + 1])
-            assert sorted(got[2][lo:mid]) == sorted(expected[2][lo:mid])
-            assert sorted(got[2][mid:hi]) == sorted(expected[2][mid:hi])
+@pytest.mark.parametrize("density", [1.0, 0.05, 0.001])
+def test_regenerated_columns_and_per_entry_hashing_give_identical_bits(density):
+    # lsh_bits regenerates every column up front when X has at least as many non-zeros as
+    # features and hashes each non-zero's column where it is used otherwise; both must
+    # give the same bits (here: the same rows transformed whole, then one at a time).
+    rng = np.random.RandomState(1)
+    X = rng.randn(300, 40) * (rng.rand(300, 40) < 0.05)
+    proj = LSHProjection(n_projections=10, n_bits=30, density=density, random_state=5).fit(X)
+    whole_dense, whole_sparse = proj.transform(X), proj.transform(sp.csr_matrix(X))
+    assert np.count_nonzero(X) >= 40 and all(np.count_nonzero(row) < 40 for row in X)
+    one_by_one = np.vstack([proj.transform(sp.csr_matrix(X[i : i + 1])) for i in range(len(X))])
+    np.testing.assert_array_equal(whole_dense, whole_sparse)
+    np.testing.assert_array_equal(whole_dense, one_by_one)
+    np.testing.assert_array_equal(whole_dense[:7], proj.transform(X[:7]))
+
+
+@pytest.mark.parametrize("n_bits_total, density", [(600, 1 / 28), (64, 1 / 300), (37, 0.5), (10, 1.0)])
+def test_every_column_has_floor_or_ceil_of_the_expected_non_zeros(n_bits_total, density):
+    P = projection_matrix(2024, n_bits_total, 400, density)
+    per_column = (P != 0).sum(axis=0)
+    expected = n_bits_total * density
+    assert set(per_column.tolist()) <= {int(np.floor(expected)), int(np.ceil(expected))}
+    assert abs(per_column.mean() - expected) < 0.1 + 0.05 * expected
+    # each bit draws its non-zeros from every feature alike: no bit is left empty at density >= 1/B
+    if expected >= 1:
+        assert (P != 0).any(axis=1).all()
+
+
+def test_a_pickle_from_the_earlier_hash_is_refused_not_silently_misread():
+    X = np.random.RandomState(0).randn(20, 6)
+    proj = LSHProjection(random_state=0).fit(X)
+    restored = pickle.loads(pickle.dumps(proj))
+    np.testing.assert_array_equal(restored.transform(X), proj.transform(X))
+    assert "_hash_version" not in vars(restored)
+    state = proj.__getstate__()
+    del state["_hash_version"]  # what 0.1 pickled
+    with pytest.raises(ValueError, match="pickled by sklearn-projection 0.1.*Refit"):
+        LSHProjection().__setstate__(state)
+    unfitted = pickle.loads(pickle.dumps(LSHProjection(n_bits=3)))  # nothing to misread
+    assert unfitted.n_bits == 3
