@@ -73,6 +73,12 @@ def test_peers_quick(tmp_path):
     # MLP, 2 ProjectionNets, LR, SGD, SRP+LR; text adds HashingVectorizer+SGD
     assert len(mnist) == 6 and len(sms) == 7
     assert mnist[0]["method"].startswith("MLPClassifier") and float(mnist[0]["bytes_ratio_vs_mlp"]) == 1.0
+    for r in mnist:  # the int8 compact model is measured for every ProjectionNet, and only for them
+        net = r["method"].startswith("ProjectionNet")
+        assert (r["compact_int8_bytes"] != "") == net
+        if net:
+            assert int(r["compact_int8_bytes"]) < int(r["model_bytes"]) / 3
+            assert 0 <= float(r["compact_int8_accuracy"]) <= 1
     assert "| method |" in (tmp_path / "peers.md").read_text()
     assert "budget" in (tmp_path / "acceptance.md").read_text() and "budget" in out
 
