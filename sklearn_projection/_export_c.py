@@ -3,7 +3,8 @@
 The generated code regenerates the column of the random projection of every non-zero
 input feature with the splitmix64 hash of :mod:`sklearn_projection._hashing` (the same
 column key, number of non-zeros, blocks and signs), sums in float64 in increasing feature
-order into one accumulator per bit (``8 * T * d`` bytes of stack), takes bit = sum > 0
+order into one accumulator per bit (``8 * T * d`` bytes, on the stack unless compiled
+with ``-D<PREFIX>_SUMS_STORAGE=static``), takes bit = sum > 0
 with the same rescaling of rows whose largest |x| exceeds 2**960, then computes the first
 layer as a gather-sum of the weight rows of the set bits, in increasing bit order: the
 bits and the float32 first layer are those of the Python kernels. Weights are written as
@@ -27,8 +28,9 @@ _HEADER = """\
  *
  * Model: {n_features} input features -> {n_bits_total} LSH bits (T={T}, d={d}, density={density!r},
  * seed={seed}) -> layers {widths} ({dtype} weights) -> softmax over {n_classes} classes.
- * A prediction uses 8 * {P}_N_BITS bytes of stack for the bit sums, plus two float buffers
- * as wide as the widest layer; no heap.
+ * A prediction keeps 8 * {P}_N_BITS bytes of bit sums, on the stack unless compiled with
+ * -D{P}_SUMS_STORAGE=static (then in static memory, and the functions are not reentrant),
+ * plus two float buffers as wide as the widest layer on the stack; no heap.
  */
 #ifndef {guard}
 #define {guard}
@@ -61,6 +63,9 @@ _SOURCE_HEAD = """\
 
 #include <math.h>
 
+#ifndef {P}_SUMS_STORAGE
+#define {P}_SUMS_STORAGE
+#endif
 #define N_LAYERS {n_layers}
 #define MAX_WIDTH {max_width}
 
@@ -87,7 +92,7 @@ static int forward(const int64_t *idx, const double *dense, const double *val, s
                    double *proba)
 {
     float a[MAX_WIDTH], z[MAX_WIDTH];
-    double acc[{P}_N_BITS];
+    {P}_SUMS_STORAGE double acc[{P}_N_BITS];
     double big = 0.0, scale = 1.0, zmax, total;
     size_t k;
     int b, h, l, j, best;

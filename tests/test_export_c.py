@@ -60,12 +60,12 @@ int main(int argc, char **argv)
 """
 
 
-def _build(compact, tmp_path):
+def _build(compact, tmp_path, *flags):
     c_path, h_path = compact.export_c(tmp_path / "model.c")
     assert (c_path.name, h_path.name) == ("model.c", "model.h")
     (tmp_path / "main.c").write_text(DRIVER)
     exe = tmp_path / "model"
-    cmd = [CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror",
+    cmd = [CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror", *flags,
            str(c_path), str(tmp_path / "main.c"), "-o", str(exe), "-lm"]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return exe
@@ -135,9 +135,10 @@ def test_c_matches_python_on_text_pipeline_sparse_rows(trec6_split, tmp_path):
 
 
 @needs_cc
-def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(digits_model, tmp_path):
+@pytest.mark.parametrize("flags", [(), ("-DPN_SUMS_STORAGE=static",)], ids=["stack", "static"])
+def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(digits_model, tmp_path, flags):
     compact = digits_model.to_compact("float32")
-    exe = _build(compact, tmp_path)
+    exe = _build(compact, tmp_path, *flags)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((6, 64))
     X[0] = 0.0  # no set bit: the biases alone
