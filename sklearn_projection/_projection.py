@@ -232,12 +232,14 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return state
 
     def __setstate__(self, state):
-        if "seed_" in state and state.get("_hash_version") != HASH_VERSION:
+        version = state.get("_hash_version", 1)  # 0.1 pickled no version
+        if "seed_" in state and version != HASH_VERSION:
             raise ValueError(
-                "this fitted LSHProjection was pickled by sklearn-projection 0.1, whose random "
-                "projections were regenerated with an earlier hash; this version cannot "
-                "reproduce its bits. Refit it (or the ProjectionNetClassifier holding it) "
-                "with this version."
+                f"this fitted LSHProjection was pickled with projection hash version {version} "
+                f"(sklearn-projection {'0.1' if version == 1 else 'other than this one'}); this "
+                f"version regenerates the random projections with hash version {HASH_VERSION} "
+                "and cannot reproduce its bits. Refit it (or the ProjectionNetClassifier "
+                "holding it) with this version."
             )
         state = dict(state)
         state.pop("_hash_version", None)

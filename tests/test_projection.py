@@ -245,7 +245,18 @@ def test_a_pickle_from_the_earlier_hash_is_refused_not_silently_misread():
     assert "_hash_version" not in vars(restored)
     state = proj.__getstate__()
     del state["_hash_version"]  # what 0.1 pickled
-    with pytest.raises(ValueError, match="pickled by sklearn-projection 0.1.*Refit"):
+    with pytest.raises(ValueError, match=r"hash version 1 \(sklearn-projection 0.1\).*Refit"):
         LSHProjection().__setstate__(state)
+    with pytest.raises(ValueError, match="hash version 3"):
+        LSHProjection().__setstate__({**state, "_hash_version": 3})
     unfitted = pickle.loads(pickle.dumps(LSHProjection(n_bits=3)))  # nothing to misread
     assert unfitted.n_bits == 3
+
+
+def test_only_the_product_of_n_projections_and_n_bits_matters():
+    # documented in docs/method.md: the split of T*d into T and d changes no bit
+    X = np.random.RandomState(3).randn(50, 30)
+    splits = [(60, 10), (40, 15), (600, 1), (1, 600)]
+    bits = [LSHProjection(T, d, random_state=7).fit(X).transform(X) for T, d in splits]
+    for other in bits[1:]:
+        np.testing.assert_array_equal(bits[0], other)
