@@ -173,7 +173,7 @@ def run(quick=False, n_rows=None, min_seconds=None):
         numba.set_num_threads(all_threads)
     meta = dict(date=str(date.today()), machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
                 python=platform.python_version(), numba=numba.__version__, quick=quick,
-                note="shared machine: other jobs ran at the same time")
+                load_average_1min=round(os.getloadavg()[0], 2))  # the run's own threads count too
     return dict(meta=meta, sizes=sizes, throughput=speed)
 
 
