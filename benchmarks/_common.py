@@ -157,7 +157,8 @@ def _plt():
 
 
 def plot_pareto(out_dir, img_dir):
-    """Accuracy vs inference bytes (log x), every configuration of the bits sweep and every peer."""
+    """Accuracy vs inference bytes (log x), every configuration of the bits sweep and every peer,
+    and the peers' ProjectionNet models made compact at int8 (measured bytes and accuracy)."""
     out_dir, img_dir = Path(out_dir), Path(img_dir)
     sweep = out_dir / "bits_vs_accuracy_summary.csv"
     peers = out_dir / "peers.csv"
@@ -168,6 +169,9 @@ def plot_pareto(out_dir, img_dir):
     if peers.exists():
         for r in read_csv(peers):
             rows.append((r["dataset"], r["method"], float(r["model_bytes"]), float(r["accuracy"]), "peer"))
+            if r.get("compact_int8_bytes"):
+                rows.append((r["dataset"], "ProjectionNet peers as int8 compact models", float(r["compact_int8_bytes"]),
+                             float(r["compact_int8_accuracy"]), "peer"))
     if not rows:
         return None
     plt = _plt()

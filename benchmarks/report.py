@@ -199,8 +199,9 @@ output column + seed).
 
 ## Pareto: accuracy against inference bytes
 
-Every configuration of the sweep and every peer (inference bytes as stored; log x). The black
-step line is the frontier: the best accuracy available at or below each size.
+Every configuration of the sweep and every peer (inference bytes as stored; log x), and the peer
+run's four ProjectionNet models made compact at int8 (stars: their measured `size_bytes` and
+accuracy). The black step line is the frontier: the best accuracy available at or below each size.
 
 ![pareto](img/pareto.png)
 
