@@ -15,10 +15,11 @@ column by column: column ``f`` is a pure function of ``(seed, f)`` and holds
 
 ``mix64`` is the splitmix64 finaliser. This is the block construction of sparse
 Johnson-Lindenstrauss transforms (Kane & Nelson, 2014): every bit ``b`` still gets a
-non-zero from feature ``f`` with probability ``density`` (of either sign, independently
-across features), so each bit is a random-hyperplane LSH bit as before, while a column
-never holds two entries for one bit. Only unsigned 64-bit integer arithmetic is
-involved, so the matrix is identical on every machine; it is never stored between calls.
+non-zero from feature ``f`` with probability about ``density`` (blocks differ in size by
+at most one bit), of either sign, independently across features, so each bit is a
+random-hyperplane LSH bit, while a column never holds two entries for one bit. Only
+unsigned 64-bit integer arithmetic is involved, so the matrix is identical on every
+machine; it is never stored between calls.
 The dot products are summed in float64, feature by feature in increasing feature order,
 one row per thread, so the bits depend neither on the number of threads nor on whether
 the input was dense or sparse, nor on whether a call regenerated the columns once up
