@@ -111,3 +111,14 @@ def test_mnist_acceptance_quick(tmp_path):
     # 600 bits x 40 hidden units + 40 x 10: the int8 compact model is a quarter of the float32 one
     assert all(int(r["int8_bytes"]) < int(r["bytes"]) / 3 for r in rows[1:])
     assert "| h40 joint T=4 |" in out
+
+
+def test_density_quick(tmp_path):
+    run("density.py", tmp_path, "--datasets", "digits,sms_spam")
+    rows = read(tmp_path / "density.csv")
+    assert [(r["dataset"], r["density_factor"]) for r in rows] == [
+        ("digits", "1"), ("digits", "0.5"), ("sms_spam", "1"), ("sms_spam", "0.5")]
+    digits = rows[:2]
+    assert float(digits[0]["density"]) == 2 * float(digits[1]["density"]) == 1 / 8  # auto = 1/sqrt(64)
+    assert all(0 <= float(r["h64"]) <= 1 and float(r["h64_predict_ms"]) > 0 for r in rows)
+    assert (tmp_path / "density_digits.csv").exists() and "| data set |" in (tmp_path / "density.md").read_text()
