@@ -217,7 +217,18 @@ speed: model rows/s / MLP rows/s).
 
 {md("peers.md")}
 
-## Short texts: the density of the random vectors
+## The density of the random vectors
+
+Each bit sums `density · n_features` features of x on average, and a transform costs about
+`T·d·density` additions per non-zero feature. Sparser vectors are cheaper; are they worse? The
+projection network alone (no trainer, so that only the projection changes), 600 bits, linear and
+hidden-64 heads, mean ± std over seeds, at densities from twice to an eighth of "auto"
+(1/√n_features); predict time of the hidden-64 model on the whole test set, single-threaded
+(`benchmarks/density.py`):
+
+{md("density.md")}
+
+## Short texts: denser random vectors
 
 `density="auto"` (1/√n_features) makes each random vector touch ~1/60 of a 4 000-feature
 vocabulary; for a 10-word question ⟨x, r_i⟩ = 0 at most bits, so the bit is 0 for that text.
