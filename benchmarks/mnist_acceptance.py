@@ -35,6 +35,10 @@ CONFIGS = {
     "h40 joint T=4": dict(projection_hidden_layer_sizes=(40,), temperature=4.0),
     "h64 alone": dict(projection_hidden_layer_sizes=(64,), **ALONE),
     "h64 joint T=4": dict(projection_hidden_layer_sizes=(64,), temperature=4.0),
+    # a quarter of density="auto" (1/sqrt(784) / 4): the better density on MNIST (benchmarks/density.py)
+    "h32 joint T=4 density/4": dict(projection_hidden_layer_sizes=(32,), temperature=4.0, density=1 / 112),
+    "h40 joint T=4 density/4": dict(projection_hidden_layer_sizes=(40,), temperature=4.0, density=1 / 112),
+    "h64 joint T=4 density/4": dict(projection_hidden_layer_sizes=(64,), temperature=4.0, density=1 / 112),
 }
 COLUMNS = ["config", "accuracy", "trainer_accuracy", "fit_s", "fit_over_mlp_fit", "predict_ms",
            "mlp_predict_over_predict", "bytes", "mlp_bytes_over_bytes", "int8_accuracy", "int8_bytes",

@@ -134,10 +134,11 @@ The interpretation (what T and d buy you, the paper's MNIST numbers beside ours)
 **Machine and date.** {C.machine()} (when this page was generated; the runs were taken the same
 day, 2026-11-25, between 15:39 and 16:03 UTC, with sklearn-projection 0.2's projection).
 The accuracy scripts (sweep and peers) ran as two single-threaded processes side by side on the
-2-core machine (`OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1`) with nothing else
-running, so their fit seconds and rows/s are single-threaded and indicative; accuracies and bytes
-do not depend on that. The projection speed table was taken alone on the idle machine, at 1 and 2
-numba threads. Tests never assert timings.
+2-core machine (`OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1`, and the machine's
+`OPENBLAS_CORETYPE=Haswell`, which slows OpenBLAS on this CPU) with nothing else running, so their fit
+seconds and rows/s are single-threaded and indicative; accuracies and bytes do not depend on that.
+The projection speed table was taken alone on the idle machine, at 1 and 2 numba threads, with
+`OPENBLAS_CORETYPE` unset. Tests never assert timings.
 
 ## Regenerate
 

@@ -106,7 +106,8 @@ def test_text_density_quick(tmp_path):
 def test_mnist_acceptance_quick(tmp_path):
     out = run("mnist_acceptance.py", tmp_path, "--configs", "h40")
     rows = read(tmp_path / "mnist_acceptance.csv")
-    assert [r["config"] for r in rows] == ["MLPClassifier(256,256)", "h40 alone", "h40 joint T=4"]
+    assert [r["config"] for r in rows] == ["MLPClassifier(256,256)", "h40 alone", "h40 joint T=4",
+                                           "h40 joint T=4 density/4"]
     assert rows[0]["int8_bytes"] == "" and rows[1]["trainer_accuracy"] == "" and rows[2]["trainer_accuracy"] != ""
     # 600 bits x 40 hidden units + 40 x 10: the int8 compact model is a quarter of the float32 one
     assert all(int(r["int8_bytes"]) < int(r["bytes"]) / 3 for r in rows[1:])
