@@ -5,9 +5,10 @@ alone (λ1 = λ2 = 0) and jointly, the trainer's accuracy, fit and predict times
 MLPClassifier(256, 256) for the same number of epochs, and the bytes of each model; then each
 model made compact at int8 (``to_compact("int8")``): its accuracy and ``size_bytes``, measured.
 
-Writes <out-dir>/mnist_acceptance.csv and prints the Markdown table.
+Writes <out-dir>/mnist_acceptance.csv (mnist_acceptance_seed<N>.csv for another ``--seed``) and
+prints the Markdown table.
 
-    PYTHONPATH=. python benchmarks/mnist_acceptance.py [--epochs 20] [--configs h40,h64] [--quick]
+    PYTHONPATH=. python benchmarks/mnist_acceptance.py [--epochs 20] [--configs h40,h64] [--seed 0] [--quick]
 """
 
 import argparse
@@ -50,6 +51,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="5k/1k rows, 2 epochs")
     ap.add_argument("--configs", default="all", help="comma-separated substrings of the config names")
+    ap.add_argument("--seed", type=int, default=0, help="random_state of the ProjectionNet fits")
     ap.add_argument("--out-dir", default=str(C.RESULTS))
     ap.add_argument("--img-dir", default=str(C.IMG), help="unused (no plot)")
     args = ap.parse_args(argv)
@@ -68,7 +70,8 @@ def main(argv=None):
     configs = CONFIGS if args.configs == "all" else {
         k: v for k, v in CONFIGS.items() if any(s in k for s in args.configs.split(","))}
     for name, kw in configs.items():
-        clf = ProjectionNetClassifier(n_projections=60, n_bits=10, max_iter=epochs, tol=0.0, random_state=0, **kw)
+        clf = ProjectionNetClassifier(n_projections=60, n_bits=10, max_iter=epochs, tol=0.0, random_state=args.seed,
+                                      **kw)
         _, fit_s = C.timed(clf.fit, X_train, y_train)
         _, pred_s = C.timed(clf.predict, X_test, repeat=3)
         compact = clf.to_compact("int8")
@@ -82,7 +85,8 @@ def main(argv=None):
             int8_accuracy=compact.score(X_test, y_test), int8_bytes=compact.size_bytes,
             mlp_bytes_over_int8_bytes=mlp_bytes / compact.size_bytes))
         C.log(rows[-1])
-    C.write_csv(rows, Path(args.out_dir) / "mnist_acceptance.csv", COLUMNS)
+    name = "mnist_acceptance.csv" if args.seed == 0 else f"mnist_acceptance_seed{args.seed}.csv"
+    C.write_csv(rows, Path(args.out_dir) / name, COLUMNS)
     print(C.markdown_table(rows, COLUMNS, [
         "model (600 bits)", "test accuracy", "trainer accuracy", "fit s", "fit / MLP fit", "predict ms (10k rows)",
         "MLP predict time / this", "float32 bytes", "MLP coef bytes / bytes", "int8 compact accuracy",
