@@ -7,9 +7,9 @@ Sweeps the bit budget T*d on each data set and trains, at every budget:
 - **LSH bits + LogisticRegression** (the same bits, a convex linear model on top).
 References: the joint trainer's own accuracy and MLPClassifier(256, 256) for the same epochs.
 
-In this implementation the bits depend only on the product T*d (bit i is the sign of
-<x, r_i> with r_i hashed from (seed, i, feature); T and d only group them), and the
-first k bits of a larger budget are the bits of budget k. So the sweep is over T*d.
+In this implementation the bits depend only on the product T*d (the projection matrix is
+hashed column by column from (seed, feature) for T*d bits; T and d only group them), so
+the sweep is over T*d.
 
 Writes <out-dir>/bits_vs_accuracy.csv (one row per fit), bits_vs_accuracy_summary.csv
 (mean over seeds) and <img-dir>/bits_vs_accuracy.png, pareto.png.
@@ -188,7 +188,7 @@ def main(argv=None):
     ap.add_argument("--plots-only", action="store_true",
                     help="only merge the per-data-set CSVs in --out-dir into the summary, tables and plots")
     ap.add_argument("--seeds", type=int, default=None,
-                    help="seeds per configuration (default: 3 for digits, 2 for the texts, 1 for MNIST)")
+                    help="seeds per configuration (default: " + ", ".join(f"{n} for {k}" for k, n in SEEDS.items()) + ")")
     args = ap.parse_args(argv)
     C.quiet_convergence()
     out_dir = Path(args.out_dir)
