@@ -12,6 +12,7 @@ from numba import get_num_threads, set_num_threads
 
 from sklearn_projection import LSHProjection
 from sklearn_projection import _hashing
+from sklearn_projection._projection import lsh_bits
 
 from _reference import projection_matrix
 
@@ -260,3 +261,22 @@ def test_only_the_product_of_n_projections_and_n_bits_matters():
     bits = [LSHProjection(T, d, random_state=7).fit(X).transform(X) for T, d in splits]
     for other in bits[1:]:
         np.testing.assert_array_equal(bits[0], other)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_bits_total=st.integers(1, 130),
+    density=st.floats(1e-3, 1.0),
+    seed=st.integers(0, 2**64 - 1),
+    n_features=st.integers(2, 12),
+)
+def test_kernels_match_the_documented_hash_for_any_budget_and_density(n_bits_total, density, seed, n_features):
+    # edges: no non-zero per column (B * density < 1), every bit non-zero (density 1), blocks of one bit
+    X = np.random.RandomState(seed % 2**31).randn(5, n_features)
+    X[np.arange(5), np.arange(5) % n_features] = 0.0  # each row alone has fewer non-zeros than features
+    P = projection_matrix(seed, n_bits_total, n_features, density)
+    expected = (X @ P.T > 0).astype(np.uint8)
+    one_by_one = np.vstack([lsh_bits(X[i : i + 1], seed, n_bits_total, density) for i in range(5)])
+    np.testing.assert_array_equal(one_by_one, expected)  # each non-zero's column hashed where used
+    many = lsh_bits(np.vstack([X] * 60), seed, n_bits_total, density)  # every column regenerated once
+    np.testing.assert_array_equal(many[:5], expected)
