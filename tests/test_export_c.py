@@ -166,3 +166,19 @@ def test_generated_code_is_self_contained_and_labels_are_escaped(digits_split):
     assert r'"a\042b"' in source and r'"c\134d"' in source and r'"\303\251\077"' in source
     with pytest.raises(ValueError, match="C identifier"):
         generate_c(compact, prefix="1x")
+
+
+@needs_cc
+@pytest.mark.parametrize("density", [1.0, 0.002], ids=["every-bit", "mostly-empty-columns"])
+def test_c_matches_python_at_extreme_densities(digits_split, tmp_path, density):
+    # density 1: every column holds all T*d bits (blocks of one bit); 0.002 over 64 bits:
+    # most columns hold none and some one (K_LO = 0, FRAC > 0)
+    X_train, X_test, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, density=density, trainer_hidden_layer_sizes=(16,),
+                                  max_iter=5, random_state=0).fit(X_train, y_train)
+    compact = clf.to_compact("float32")
+    exe = _build(compact, tmp_path)
+    for text, sparse in ((_dense_text(X_test[:100]), False), (_sparse_text(X_test[:100]), True)):
+        classes, proba = _run(exe, text, sparse)
+        np.testing.assert_array_equal(classes, np.searchsorted(compact.classes_, compact.predict(X_test[:100])))
+        np.testing.assert_allclose(proba, compact.predict_proba(X_test[:100]), rtol=0, atol=1e-5)
