@@ -1,66 +1,36 @@
 """ProjectionNetClassifier: a trainer network and a compact projection network trained jointly."""
 
-import pickle
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _inference
 from . import _network as nn
-from ._optim import Adam
-from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits
+from ._joint_training import JointTrainingMixin
+from ._trainer import BuiltinTrainer, teacher_proba
 
-_SEED_BYTES = 8
-# The projection network is trained in the dtype of X (float64 or float32, as
-# MLPClassifier) and stored in float32 after every fit: its input is 0/1 bits, and
-# float32 halves the bytes that ship.
-PROJECTION_DTYPE = np.float32
+# default of the deprecated ``network=`` argument of the predict methods
+_NO_NETWORK = "deprecated"
 
 
-def _layer_sizes(sizes, name):
-    sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-    if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
-        raise ValueError(f"{name} must hold positive integers, got {sizes}.")
-    return [int(s) for s in sizes]
+def _deprecated_attribute(old, new):
+    warnings.warn(
+        f"{old} is deprecated since 0.3 and will be removed in 0.4; use {new}.",
+        FutureWarning,
+        stacklevel=3,
+    )
 
 
-def _check_networks_fit_in_memory(n_samples, batch_size, projection_units, trainer_units):
-    """Raise a ValueError naming the sizes before allocating networks that cannot fit.
-
-    Training holds each weight matrix with its gradient and two Adam moments (4 float64
-    copies), the training set's bits (one uint8 per row and bit) and, per minibatch, the
-    bits and every layer's activations as floats.
-    """
-    n_weights = sum(a * b + b for a, b in zip(projection_units[:-1], projection_units[1:]))
-    n_weights += sum(a * b + b for a, b in zip(trainer_units[:-1], trainer_units[1:]))
-    n_activations = batch_size * (sum(projection_units) + sum(trainer_units))
-    needed = 4 * 8 * n_weights + n_samples * projection_units[0] + 8 * n_activations
-    available = _physical_memory_bytes()
-    if needed > available:
-        raise ValueError(
-            f"Training would need {needed / 2**30:.1f} GiB (projection network layers "
-            f"{projection_units}, n_projections * n_bits = {projection_units[0]} bits, "
-            f"trainer layers {trainer_units or 'external'}, {n_samples} rows), more than "
-            f"this machine's {available / 2**30:.1f} GiB of memory; lower n_projections, "
-            "n_bits or the hidden layer sizes."
-        )
+def _binary_as_1d(z):
+    """Logits as scikit-learn's decision_function: one column of differences for 2 classes."""
+    return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
 
-class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
+class ProjectionNetClassifier(JointTrainingMixin, ClassifierMixin, BaseEstimator):
     """ProjectionNet (Ravi, 2017): a full trainer network teaches a tiny projection network.
 
     Two networks are trained together with minibatch Adam:
@@ -83,7 +53,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
     - ``L̂_p`` (``projection_weight``): projection network against the labels.
 
     ``predict``, ``predict_proba`` and ``score`` use the projection network, the
-    compact model; ``predict_proba(X, network="trainer")`` gives the trainer's output.
+    compact model; ``clf.trainer_.predict_proba(X)`` gives the trainer's output.
     Setting ``trainer_weight=0, distill_weight=0`` trains the projection network alone.
 
     Parameters
@@ -155,13 +125,14 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
         The fitted projection layer (holds only ``seed_``).
     coefs_, intercepts_ : list of ndarray
         Weights and biases of the projection network, layer by layer.
-    trainer_coefs_, trainer_intercepts_ : list of ndarray
-        Weights and biases of the built-in trainer (None with an external ``trainer``).
-    trainer_ : estimator or None
-        The external teacher in use (None for the built-in trainer).
-    projection_size_bytes_ : int
-        Bytes the projection network needs at inference: its weights and biases at the
-        stored dtype (float32) plus the 8-byte seed.
+    trainer_ : classifier
+        The fitted trainer, with ``predict`` and ``predict_proba``: a
+        :class:`~sklearn_projection._trainer.BuiltinTrainer` (weights in its ``coefs_``,
+        ``intercepts_``) or the external teacher. (``trainer_coefs_`` and
+        ``trainer_intercepts_`` are deprecated aliases of the built-in trainer's.)
+    size_bytes : int
+        Bytes the projection network needs at inference, as ``to_compact().size_bytes``
+        (``projection_size_bytes_`` is deprecated).
     trainer_size_bytes_ : int
         Bytes of the trainer's weights and biases (pickled size for an external trainer).
     loss_ : float
@@ -199,7 +170,7 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
     ...                               random_state=0).fit(X_train, y_train)
     >>> clf.score(X_test, y_test) > 0.9
     True
-    >>> clf.projection_size_bytes_ < clf.trainer_size_bytes_ / 10
+    >>> clf.size_bytes < clf.trainer_size_bytes_ / 10
     True
 
     Any fitted classifier with ``predict_proba`` can be the teacher:
@@ -332,430 +303,138 @@ class ProjectionNetClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("partial_fit does not support early_stopping=True.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _uses_builtin_trainer(self):
-        return self.trainer is None
-
-    def _fit(self, X, y, sample_weight, incremental, classes):
-        first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        check_total_bits(self.n_projections, self.n_bits)
-        proj_hidden = _layer_sizes(self.projection_hidden_layer_sizes, "projection_hidden_layer_sizes")
-        trainer_hidden = _layer_sizes(self.trainer_hidden_layer_sizes, "trainer_hidden_layer_sizes")
-        if self.distill_weight == 0 and self.projection_weight == 0:
-            raise ValueError(
-                "distill_weight and projection_weight are both 0: the projection network "
-                "would learn nothing. Set at least one of them > 0."
-            )
-        if self.trainer is None and self.trainer_weight == 0 and self.distill_weight > 0:
-            raise ValueError(
-                "distill_weight > 0 with trainer_weight = 0 would distil from a built-in "
-                "trainer that never learns. Set trainer_weight > 0, or distill_weight = 0 "
-                "to train the projection network alone, or pass a fitted trainer."
-            )
-        X_raw = X
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=first_call,
-        )
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight sums to zero: there is nothing to learn from.")
-        Y = self._encode_targets(y, first_call, incremental, classes)
-
-        rng = check_random_state(self.random_state)
-        if first_call:
-            self._initialize(X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental)
-        elif self.projection_.n_bits_total_ != self.n_projections * self.n_bits:
-            raise ValueError(
-                "n_projections or n_bits changed since the first fit; refit from scratch "
-                "(warm_start=False) to change the bit budget."
-            )
-
-        teacher_proba = self._teacher_proba(X_raw) if self.trainer_ is not None else None
-        # the bits of the training set are computed once per fit, not once per epoch
-        bits = self.projection_._transform(X, packed=False)
-        self.coefs_ = [c.astype(X.dtype) for c in self.coefs_]
-        self.intercepts_ = [b.astype(X.dtype) for b in self.intercepts_]
-        try:
-            self._run_epochs(X, bits, Y, teacher_proba, sample_weight, rng, incremental)
-        finally:
-            self.coefs_ = [c.astype(PROJECTION_DTYPE) for c in self.coefs_]
-            self.intercepts_ = [b.astype(PROJECTION_DTYPE) for b in self.intercepts_]
-        self._check_finite()
-        return self
-
-    def _encode_targets(self, y, first_call, incremental, classes):
-        """Labels as indices into ``classes_``; sets ``classes_`` only once y is valid."""
-        labels = np.unique(y)
-        if first_call:
-            if incremental and classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit.")
-            known = np.unique(column_or_1d(classes)) if incremental else labels
-            if len(known) < 2:
-                raise ValueError(
-                    "ProjectionNetClassifier needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: {known[0]!r}."
-                )
-        else:
-            known = self.classes_
-            if classes is not None and not np.array_equal(np.unique(classes), known):
-                raise ValueError(
-                    f"classes={np.unique(classes)!r} differs from the classes of the first "
-                    f"call to partial_fit, {known!r}."
-                )
-            if not incremental and not np.array_equal(labels, known):
-                raise ValueError(
-                    "warm_start can only be used where y has the same classes as in the "
-                    f"previous call to fit: previously {known!r}, y has {labels!r}."
-                )
-        unseen = np.setdiff1d(labels, known)
-        if len(unseen):
-            raise ValueError(
-                f"y has labels {unseen!r} not in classes_ {known!r}; pass all "
-                "classes on the first call to partial_fit (or refit)."
-            )
-        self.classes_ = known
-        return np.searchsorted(known, y)
-
-    def _initialize(self, X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental):
-        dtype = X.dtype
-        n_classes = len(self.classes_)
-        n_bits_total = self.n_projections * self.n_bits
-        _check_networks_fit_in_memory(
-            X.shape[0],
-            min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0]),
-            [n_bits_total, *proj_hidden, n_classes],
-            [X.shape[1], *trainer_hidden, n_classes] if self._uses_builtin_trainer() else [],
-        )
-        self.projection_ = LSHProjection(
-            n_projections=self.n_projections,
-            n_bits=self.n_bits,
-            density=self.density,
-            random_state=int(rng.randint(np.iinfo(np.int32).max)),
-        )
-        # the projection is fitted on a 1-row slice: only the width and seed matter
-        self.projection_.fit(X[:1])
-        self.coefs_, self.intercepts_ = nn.init_layers(
-            rng, [n_bits_total, *proj_hidden, n_classes], PROJECTION_DTYPE
-        )
-        if self._uses_builtin_trainer():
-            self.trainer_ = None
-            self.trainer_coefs_, self.trainer_intercepts_ = nn.init_layers(
-                rng, [X.shape[1], *trainer_hidden, n_classes], dtype
-            )
-        else:
-            self.trainer_ = self._fitted_trainer(X, y, sample_weight, incremental)
-            self.trainer_coefs_ = self.trainer_intercepts_ = None
-        self._optimizer = None
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = np.inf
-        self._set_sizes()
-
-    def _fitted_trainer(self, X, y, sample_weight, incremental):
-        try:
-            check_is_fitted(self.trainer)
-            teacher = self.trainer
-        except NotFittedError:
-            if incremental:
-                raise ValueError(
-                    "partial_fit needs a fitted trainer: fit the teacher first (and wrap "
-                    "it in sklearn.frozen.FrozenEstimator), or use fit()."
-                ) from None
-            teacher = clone(self.trainer)
-            if sample_weight is not None:
-                teacher.fit(X, y, sample_weight=sample_weight)
-            else:
-                teacher.fit(X, y)
-        missing = np.setdiff1d(self.classes_, teacher.classes_)
-        if len(missing):
-            raise ValueError(
-                f"The trainer was fitted without the classes {missing!r}; its classes_ "
-                f"must cover the classes of y, {self.classes_!r}."
-            )
-        return teacher
-
-    def _teacher_proba(self, X):
-        """The external trainer's probabilities, columns in the order of ``classes_``."""
-        proba = np.asarray(self.trainer_.predict_proba(X), dtype=np.float64)
-        if not np.isfinite(proba).all():
-            raise ValueError(
-                f"The trainer {type(self.trainer_).__name__}.predict_proba returned NaN or "
-                "infinite probabilities; the projection network cannot distil from them."
-            )
-        cols = np.searchsorted(self.trainer_.classes_, self.classes_)
-        return proba[:, cols]
-
-    def _set_sizes(self):
-        self.projection_size_bytes_ = int(
-            sum(a.nbytes for a in self.coefs_ + self.intercepts_) + _SEED_BYTES
-        )
-        if self.trainer_ is None:
-            self.trainer_size_bytes_ = int(
-                sum(a.nbytes for a in self.trainer_coefs_ + self.trainer_intercepts_)
-            )
-        else:
-            self.trainer_size_bytes_ = len(pickle.dumps(self.trainer_))
-
-    def _params(self):
-        params = self.coefs_ + self.intercepts_
-        if self.trainer_ is None and self.trainer_weight > 0:
-            params = params + self.trainer_coefs_ + self.trainer_intercepts_
-        return params
-
-    def _run_epochs(self, X, bits, Y, teacher_proba, sample_weight, rng, incremental):
-        params = self._params()
-        if self._optimizer is None or not incremental or len(self._optimizer.ms) != len(params):
-            self._optimizer = Adam(
-                params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
-            )
-        early_stopping = self.early_stopping and not incremental
-        if not incremental:
-            self._no_improvement_count = 0
-        if early_stopping:
-            stratify = Y if np.bincount(Y).min() >= 2 else None
-            arrays = [X, bits, Y] + [a for a in (teacher_proba, sample_weight) if a is not None]
-            split = train_test_split(
-                *arrays, random_state=rng, test_size=self.validation_fraction, stratify=stratify
-            )
-            train, val = split[0::2], split[1::2]
-            X, bits, Y = train[:3]
-            bits_val, Y_val = val[1], val[2]
-            rest_train, rest_val = list(train[3:]), list(val[3:])
-            teacher_proba = rest_train.pop(0) if teacher_proba is not None else None
-            if teacher_proba is not None:
-                rest_val.pop(0)
-            sample_weight = rest_train.pop(0) if sample_weight is not None else None
-            sw_val = rest_val.pop(0) if sample_weight is not None else None
-            if bits_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' or "
-                    "the size of your dataset."
-                )
-        n_samples = X.shape[0]
-        batch_size = min(200, n_samples) if self.batch_size == "auto" else self.batch_size
-        if batch_size > n_samples and not incremental:
-            warnings.warn(
-                f"batch_size={batch_size} is larger than the {n_samples} samples; using {n_samples}."
-            )
-        batch_size = min(batch_size, n_samples)
-        order = np.arange(n_samples)
-        n_classes = len(self.classes_)
-        eye = np.eye(n_classes, dtype=X.dtype)
-
-        for _ in range(1 if incremental else self.max_iter):
-            if self.shuffle:
-                order = rng.permutation(n_samples)
-            accumulated = 0.0
-            for batch in gen_batches(n_samples, batch_size):
-                idx = order[batch]
-                sw = None if sample_weight is None else sample_weight[idx]
-                q = None if teacher_proba is None else teacher_proba[idx]
-                X_b = X[idx] if sp.issparse(X) else np.take(X, idx, axis=0)
-                loss = self._step(X_b, bits[idx], eye[Y[idx]], q, sw, params)
-                accumulated += loss * len(idx)
-            self.n_iter_ += 1
-            self.t_ += n_samples
-            self.loss_ = accumulated / n_samples
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            if incremental:
-                break
-            if early_stopping:
-                self._update_validation(bits_val, Y_val, sw_val)
-            else:
-                self._update_loss_progress()
-            if self._no_improvement_count > self.n_iter_no_change:
-                if self.verbose:
-                    what = "Validation score" if early_stopping else "Training loss"
-                    print(
-                        f"{what} did not improve more than tol={self.tol} for "
-                        f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                    )
-                break
-        else:
-            if not incremental:
-                warnings.warn(
-                    f"Maximum iterations ({self.max_iter}) reached and the optimization "
-                    "hasn't converged yet.",
-                    ConvergenceWarning,
-                )
-        if early_stopping:
-            self.coefs_, self.intercepts_ = self._best_coefs, self._best_intercepts
-
-    def _step(self, X_b, bits_b, Y_b, q, sw, params):
-        """One Adam step on a minibatch; returns its joint loss."""
-        sw_sum = float(len(Y_b)) if sw is None else float(sw.sum())
-        if sw_sum == 0:
-            return 0.0  # every row of this minibatch has zero weight: no step
-        lam1, lam2, lam3 = self.trainer_weight, self.distill_weight, self.projection_weight
-        grads_c, grads_i = [], []
-        loss = 0.0
-
-        trainer_acts = None
-        if self.trainer_ is None and (lam1 > 0 or lam2 > 0):
-            trainer_acts = nn.forward(X_b, self.trainer_coefs_, self.trainer_intercepts_)
-            z_t = trainer_acts[-1]
-            if lam2 > 0:
-                q = nn.softmax(z_t, self.temperature)
-        if q is not None and self.trainer_ is not None and self.temperature != 1.0:
-            with np.errstate(divide="ignore"):
-                q = nn.softmax(np.log(q) / self.temperature)
-
-        proj_acts = nn.forward(bits_b.astype(X_b.dtype), self.coefs_, self.intercepts_)
-        log_p = nn.log_softmax(proj_acts[-1])
-        p = np.exp(log_p)
-        delta_p = np.zeros_like(p)
-        if lam3 > 0:
-            delta_p += lam3 * (p - Y_b)
-            loss += lam3 * nn.cross_entropy(Y_b, log_p, sw)
-        if lam2 > 0:
-            delta_p += lam2 * (p - q)
-            loss += lam2 * nn.cross_entropy(q, log_p, sw)
-        if sw is not None:
-            delta_p *= sw[:, None]
-        gc, gi = nn.backward(proj_acts, delta_p, self.coefs_, self.alpha, sw_sum)
-        grads_c += gc
-        grads_i += gi
-        loss += nn.l2_penalty(self.coefs_, self.alpha, sw_sum)
-
-        if self.trainer_ is None and lam1 > 0:
-            log_t = nn.log_softmax(trainer_acts[-1])
-            delta_t = lam1 * (np.exp(log_t) - Y_b)
-            loss += lam1 * nn.cross_entropy(Y_b, log_t, sw)
-            if sw is not None:
-                delta_t *= sw[:, None]
-            tc, ti = nn.backward(trainer_acts, delta_t, self.trainer_coefs_, self.alpha, sw_sum)
-            loss += lam1 * nn.l2_penalty(self.trainer_coefs_, self.alpha, sw_sum)
-            grads = gc + gi + tc + ti
-        else:
-            grads = gc + gi
-        self._optimizer.update(params, grads)
-        return loss
-
-    def _update_loss_progress(self):
-        if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-            self._no_improvement_count += 1
-        else:
-            self._no_improvement_count = 0
-        self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
-
-    def _update_validation(self, bits_val, Y_val, sw_val):
-        pred = np.argmax(self._projection_logits(bits_val), axis=1)
-        score = accuracy_score(Y_val, pred, sample_weight=sw_val)
-        self.validation_scores_.append(score)
-        if self.verbose:
-            print(f"Validation score: {score:.6f}")
-        if score < self.best_validation_score_ + self.tol:
-            self._no_improvement_count += 1
-        else:
-            self._no_improvement_count = 0
-        if score > self.best_validation_score_:
-            self.best_validation_score_ = score
-            self._best_coefs = [c.copy() for c in self.coefs_]
-            self._best_intercepts = [b.copy() for b in self.intercepts_]
-
-    def _check_finite(self):
-        arrays = self.coefs_ + self.intercepts_
-        if self.trainer_ is None:
-            arrays = arrays + self.trainer_coefs_ + self.trainer_intercepts_
-        if not all(np.isfinite(a).all() for a in arrays):
-            raise ValueError(
-                "Training produced non-finite weights; the input may contain very large "
-                "values: scale the features (e.g. StandardScaler) or lower learning_rate_init."
-            )
-
     # ---------------------------------------------------------------- inference
-    def _projection_logits(self, bits):
-        return nn.forward(bits.astype(self.coefs_[0].dtype), self.coefs_, self.intercepts_)[-1]
-
     def _validate_predict_input(self, X):
         check_is_fitted(self)
         return validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
         )
 
-    def predict_proba(self, X, network="projection"):
-        """Class probabilities.
+    def _logits(self, X):
+        """Projection network logits of validated ``X``: the float32 compact model's path."""
+        proj = self.projection_
+        return _inference.logits(
+            X, proj.seed_, proj.n_bits_total_, proj.density_, self.coefs_, self.intercepts_
+        )
+
+    def _trainer_network(self, network):
+        """True for the deprecated ``network="trainer"``; validates and warns once."""
+        if network is _NO_NETWORK:
+            return False
+        if network not in ("projection", "trainer"):
+            raise ValueError(f"network must be 'projection' or 'trainer', got {network!r}.")
+        warnings.warn(
+            "the network= argument is deprecated since 0.3 and will be removed in 0.4: "
+            "predict methods use the projection network; use clf.trainer_.predict(X) "
+            "(or predict_proba) for the trainer.",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return network == "trainer"
+
+    def _trainer_proba(self, X):
+        if isinstance(self.trainer_, BuiltinTrainer):
+            return self.trainer_.predict_proba(X)
+        self._validate_predict_input(X)
+        return teacher_proba(self.trainer_, X, self.classes_)
+
+    def decision_function(self, X):
+        """Output logits of the projection network.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        network : {"projection", "trainer"}, default="projection"
-            "projection" uses the compact projection network (the model that ships);
-            "trainer" uses the trainer network, to compare the two.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            float32 logits; with two classes, the logit of ``classes_[1]`` minus that of
+            ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
+        """
+        return _binary_as_1d(self._logits(self._validate_predict_input(X)))
+
+    def predict_proba(self, X, network=_NO_NETWORK):
+        """Class probabilities of the projection network: softmax of its logits, in float64.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        network : {"projection", "trainer"}
+            Deprecated: use ``clf.trainer_.predict_proba(X)`` for the trainer.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        if network not in ("projection", "trainer"):
-            raise ValueError(f"network must be 'projection' or 'trainer', got {network!r}.")
-        X_raw = X
-        X = self._validate_predict_input(X)
-        if network == "trainer" and self.trainer_ is not None:
-            return self._teacher_proba(X_raw)
-        return nn.softmax(self._logits(X, network).astype(np.float64, copy=False))
+        if self._trainer_network(network):
+            return self._trainer_proba(X)
+        z = self._logits(self._validate_predict_input(X))
+        return nn.softmax(z.astype(np.float64, copy=False))
 
-    def _logits(self, X, network):
-        """Output logits of the built-in trainer or of the projection network on validated X."""
-        if network == "trainer":
-            z = nn.forward(X, self.trainer_coefs_, self.trainer_intercepts_)[-1]
-            if not np.isfinite(z).all():
-                raise ValueError(
-                    "The trainer network's output overflowed to a non-finite value on this "
-                    "input (values too large for float arithmetic); scale the features. The "
-                    "projection network, which only uses signs, is not affected."
-                )
-            return z
-        z = self.projection_._first_layer(X, self.coefs_[0], self.intercepts_[0])
-        if len(self.coefs_) == 1:
-            return z
-        np.maximum(z, 0, out=z)
-        return nn.forward(z, self.coefs_[1:], self.intercepts_[1:])[-1]
-
-    def predict_log_proba(self, X, network="projection"):
+    def predict_log_proba(self, X, network=_NO_NETWORK):
         """Logarithm of :meth:`predict_proba`."""
+        if self._trainer_network(network):
+            proba = self._trainer_proba(X)
+        else:
+            proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X, network=network))
+            return np.log(proba)
 
-    def predict(self, X, network="projection"):
-        """Predicted classes (of the projection network by default).
+    def predict(self, X, network=_NO_NETWORK):
+        """Predicted classes of the projection network.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        network : {"projection", "trainer"}, default="projection"
+        network : {"projection", "trainer"}
+            Deprecated: use ``clf.trainer_.predict(X)`` for the trainer.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
         """
-        if network == "projection" or self.trainer_ is None:
-            if network not in ("projection", "trainer"):
-                raise ValueError(f"network must be 'projection' or 'trainer', got {network!r}.")
-            scores = self._logits(self._validate_predict_input(X), network)
+        if self._trainer_network(network):
+            scores = self._trainer_proba(X)
         else:
-            scores = self.predict_proba(X, network=network)
+            scores = self._logits(self._validate_predict_input(X))
         return self.classes_[np.argmax(scores, axis=1)]
+
+    @property
+    def size_bytes(self):
+        """Inference footprint in bytes: that of ``to_compact("float32")``.
+
+        The float32 weights and biases plus the scalars the projections are regenerated
+        from (see :attr:`CompactProjectionClassifier.size_bytes`).
+        """
+        check_is_fitted(self)
+        return _inference.footprint_bytes(self.coefs_, self.intercepts_)
+
+    # ------------------------------------------------------ deprecated attributes
+    @property
+    def projection_size_bytes_(self):
+        """Deprecated since 0.3: use :attr:`size_bytes` (which also counts T, d, density,
+        widths). This is the float32 weights and biases plus the 8-byte seed."""
+        _deprecated_attribute("projection_size_bytes_", "size_bytes")
+        if not hasattr(self, "coefs_"):
+            raise AttributeError("projection_size_bytes_")
+        return int(sum(a.nbytes for a in self.coefs_ + self.intercepts_) + 8)
+
+    @property
+    def trainer_coefs_(self):
+        """Deprecated since 0.3: use ``trainer_.coefs_``. None for an external trainer."""
+        _deprecated_attribute("trainer_coefs_", "trainer_.coefs_")
+        return self._builtin_attribute("coefs_")
+
+    @property
+    def trainer_intercepts_(self):
+        """Deprecated since 0.3: use ``trainer_.intercepts_``. None for an external trainer."""
+        _deprecated_attribute("trainer_intercepts_", "trainer_.intercepts_")
+        return self._builtin_attribute("intercepts_")
+
+    def _builtin_attribute(self, name):
+        if not hasattr(self, "trainer_"):
+            raise AttributeError(f"trainer_{name}")
+        return getattr(self.trainer_, name) if isinstance(self.trainer_, BuiltinTrainer) else None
 
     def to_compact(self, dtype="float32"):
         """The deployable projection network alone, as a :class:`CompactProjectionClassifier`.

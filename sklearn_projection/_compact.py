@@ -7,59 +7,21 @@ density, and the layers over the ``T * d`` bits. :class:`CompactProjectionClassi
 holds exactly that, at float32, float16 or int8 (symmetric, one scale per output column),
 and saves it to a small checksummed binary file that is parsed without pickle.
 
-File format (version 2, all integers little-endian) -- see docs/deployment.md::
-
-    magic    8 bytes   b"SKPNCMP\\x00"
-    version  u32       2  (version 1, sklearn-projection 0.1, regenerated the projections
-                          with another hash: refused, as its bits cannot be reproduced)
-    body_len u64       number of body bytes that follow
-    body     body_len bytes (below)
-    crc32    u32       zlib.crc32 of every byte before it (magic .. body)
-
-    body:
-    dtype        u8        0 float32, 1 float16, 2 int8
-    n_layers     u32       1 .. 1024
-    seed         u64
-    n_projections u32, n_bits u32    (T, d; T*d <= 2**31 - 1)
-    density      f64       in (0, 1]
-    n_features   u64       >= 1
-    widths       u32 x (n_layers + 1)   widths[0] == T*d, widths[-1] == n_classes
-    classes      kind u8 (0 numeric, 1 numpy unicode, 2 object str), n u32, then
-                 kind 0: dtype string (u8 length + ASCII, e.g. "<i8") + n * itemsize bytes
-                 kind 1: u32 characters per item, then n strings
-                 kind 2: n strings                      (string = u32 length + UTF-8)
-    feature names  u32 count (0 or n_features), then count strings
-    layers       for l in 0 .. n_layers-1: W_l (widths[l] x widths[l+1], row-major, float32 /
-                 float16 / int8), b_l (widths[l+1] float32), and for int8 s_l (widths[l+1]
-                 float32 scales); weight of W_l[k, j] is s_l[j] * q_l[k, j].
+The file format is documented in :mod:`._format` and docs/deployment.md; inference runs
+through :mod:`._inference`, the path the full classifier uses too.
 """
 
 import copy
-import io
-import re
-import struct
-import zlib
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compact_kernels import gather_first_layer
+from . import _format, _inference
+from ._format import DTYPES, INT8_MAX_BITS
 from ._network import softmax
-from ._projection import MAX_TOTAL_BITS, lsh_bits
-
-MAGIC = b"SKPNCMP\x00"
-FORMAT_VERSION = 2
-DTYPES = ("float32", "float16", "int8")
-_DTYPE_CODE = {name: i for i, name in enumerate(DTYPES)}
-_MAX_LAYERS = 1024
-_MAX_STRING = 1 << 20
-_BATCH_ROWS = 1 << 16
-# int8 first layer sums at most T*d values of |q| <= 127 in int32
-_INT8_MAX_BITS = (2**31 - 1) // 127
-_NUMERIC_DTYPE = re.compile(r"^(\|b1|\|[iu]1|<[iu][248]|<f[248])$")
+from ._projection import MAX_TOTAL_BITS
 
 
 def _quantize_int8(W):
@@ -163,35 +125,46 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}.")
         proj = classifier.projection_
-        self = cls()
-        self.dtype_ = dtype
-        self.seed_ = int(proj.seed_)
-        self.n_projections_ = int(proj.n_projections)
-        self.n_bits_ = int(proj.n_bits)
-        self.density_ = float(proj.density_)
-        self.n_features_in_ = int(classifier.n_features_in_)
-        if hasattr(classifier, "feature_names_in_"):
-            self.feature_names_in_ = np.asarray(classifier.feature_names_in_, dtype=object).copy()
-        self.classes_ = np.array(classifier.classes_, copy=True)
-        coefs = [np.asarray(W, dtype=np.float32) for W in classifier.coefs_]
-        self.intercepts_ = [np.array(b, dtype=np.float32, copy=True) for b in classifier.intercepts_]
-        if dtype == "int8" and self.n_projections_ * self.n_bits_ > _INT8_MAX_BITS:
+        T, d = int(proj.n_projections), int(proj.n_bits)
+        if dtype == "int8" and T * d > INT8_MAX_BITS:
             raise ValueError(
-                f"int8 supports at most {_INT8_MAX_BITS} bits (the first layer is summed in "
-                f"int32); this model has {self.n_projections_ * self.n_bits_}."
+                f"int8 supports at most {INT8_MAX_BITS} bits (the first layer is summed in "
+                f"int32); this model has {T * d}."
             )
+        coefs = [np.asarray(W, dtype=np.float32) for W in classifier.coefs_]
+        scales = None
         if dtype == "float32":
-            self.coefs_ = [W.copy() for W in coefs]
-            self.scales_ = None
+            coefs = [W.copy() for W in coefs]
         elif dtype == "float16":
-            self.coefs_ = [W.astype(np.float16) for W in coefs]
-            self.scales_ = None
-            if not all(np.isfinite(W).all() for W in self.coefs_):
+            coefs = [W.astype(np.float16) for W in coefs]
+            if not all(np.isfinite(W).all() for W in coefs):
                 raise ValueError("Some weights exceed the float16 range (65504); use float32.")
         else:
-            pairs = [_quantize_int8(W) for W in coefs]
-            self.coefs_ = [q for q, _ in pairs]
-            self.scales_ = [s for _, s in pairs]
+            coefs, scales = map(list, zip(*[_quantize_int8(W) for W in coefs]))
+        names = getattr(classifier, "feature_names_in_", None)
+        return cls._from_parts(
+            dtype=dtype, seed=int(proj.seed_), n_projections=T, n_bits=d,
+            density=float(proj.density_), n_features=int(classifier.n_features_in_),
+            classes=np.array(classifier.classes_, copy=True), coefs=coefs,
+            intercepts=[np.array(b, dtype=np.float32, copy=True) for b in classifier.intercepts_],
+            scales=scales, feature_names=None if names is None else np.asarray(names, dtype=object).copy(),
+        )
+
+    @classmethod
+    def _from_parts(cls, *, dtype, seed, n_projections, n_bits, density, n_features, classes,
+                    coefs, intercepts, scales, feature_names):
+        """The one constructor of a fitted model (from a classifier or from a file);
+        raises ValueError unless the parts describe one consistent network."""
+        self = cls()
+        self.dtype_ = dtype
+        self.seed_ = seed
+        self.n_projections_, self.n_bits_ = n_projections, n_bits
+        self.density_ = density
+        self.n_features_in_ = n_features
+        if feature_names is not None:
+            self.feature_names_in_ = feature_names
+        self.classes_ = classes
+        self.coefs_, self.intercepts_, self.scales_ = coefs, intercepts, scales
         self._check_consistent()
         return self
 
@@ -246,8 +219,7 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
         The class labels are not counted (the C runtime returns class indices).
         """
         check_is_fitted(self)
-        arrays = self.coefs_ + self.intercepts_ + (self.scales_ or [])
-        return int(sum(a.nbytes for a in arrays) + 8 + 8 + 4 * (3 + len(self.coefs_) + 1))
+        return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_)
 
     def _validate(self, X):
         check_is_fitted(self)
@@ -255,43 +227,11 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
         )
 
-    def _float_weights(self, layer):
-        W = self.coefs_[layer]
-        return W.astype(np.float32) if W.dtype != np.float32 else W
-
-    def _logits_validated(self, X):
-        n = X.shape[0]
-        out = []
-        for start in range(0, n, _BATCH_ROWS):
-            out.append(self._logits_batch(X[start : start + _BATCH_ROWS]))
-        if not out:
-            return np.empty((0, len(self.classes_)), dtype=np.float32)
-        return out[0] if len(out) == 1 else np.concatenate(out)
-
-    def _logits_batch(self, X):
-        words = lsh_bits(X, self.seed_, self.n_bits_total_, self.density_, packed=True)
-        b0 = self.intercepts_[0]
-        if self.dtype_ == "int8":
-            acc = gather_first_layer(
-                words, self.coefs_[0], np.zeros((X.shape[0], b0.shape[0]), dtype=np.int32)
-            )
-            z = acc.astype(np.float32)
-            z *= self.scales_[0]
-            z += b0
-        else:
-            z = np.empty((X.shape[0], b0.shape[0]), dtype=np.float32)
-            z[:] = b0
-            z = gather_first_layer(words, self._float_weights(0), z)
-        for layer in range(1, len(self.coefs_)):
-            np.maximum(z, 0, out=z)
-            if self.dtype_ == "float32":
-                z = z @ self.coefs_[layer]
-            else:
-                z = z @ self._float_weights(layer)
-                if self.scales_ is not None:
-                    z *= self.scales_[layer]
-            z += self.intercepts_[layer]
-        return z
+    def _logits(self, X):
+        return _inference.logits(
+            X, self.seed_, self.n_bits_total_, self.density_, self.coefs_, self.intercepts_,
+            self.scales_,
+        )
 
     def decision_function(self, X):
         """Output logits of the projection network (float32).
@@ -302,9 +242,12 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        logits : ndarray of shape (n_samples, n_classes)
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            float32 logits; with two classes, the logit of ``classes_[1]`` minus that of
+            ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
         """
-        return self._logits_validated(self._validate(X))
+        z = self._logits(self._validate(X))
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict_proba(self, X):
         """Class probabilities: softmax of the logits, in float64.
@@ -317,7 +260,7 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return softmax(self.decision_function(X).astype(np.float64))
+        return softmax(self._logits(self._validate(X)).astype(np.float64))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -344,7 +287,7 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
         -------
         y : ndarray of shape (n_samples,)
         """
-        scores = self.decision_function(X)
+        scores = self._logits(self._validate(X))
         return self.classes_[np.argmax(scores, axis=1)]
 
     def __sklearn_tags__(self):
@@ -366,27 +309,7 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._check_consistent()
-        body = io.BytesIO()
-        put = body.write
-        widths = [self.n_bits_total_] + [W.shape[1] for W in self.coefs_]
-        put(struct.pack("<BI", _DTYPE_CODE[self.dtype_], len(self.coefs_)))
-        put(struct.pack("<QIIdQ", self.seed_, self.n_projections_, self.n_bits_,
-                        self.density_, self.n_features_in_))
-        put(struct.pack(f"<{len(widths)}I", *widths))
-        _write_classes(put, self.classes_)
-        names = getattr(self, "feature_names_in_", None)
-        names = [] if names is None else [str(s) for s in names]
-        put(struct.pack("<I", len(names)))
-        for s in names:
-            _write_str(put, s)
-        for layer, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
-            put(np.ascontiguousarray(W, dtype=W.dtype.newbyteorder("<")).tobytes())
-            put(np.ascontiguousarray(b, dtype="<f4").tobytes())
-            if self.dtype_ == "int8":
-                put(np.ascontiguousarray(self.scales_[layer], dtype="<f4").tobytes())
-        body = body.getvalue()
-        head = MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(body)) + body
-        return head + struct.pack("<I", zlib.crc32(head))
+        return _format.write(self)
 
     @classmethod
     def from_bytes(cls, data):
@@ -407,7 +330,7 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
             describes an inconsistent or oversized model. Sizes are checked against the
             bytes present before any array is allocated.
         """
-        return _parse(cls, bytes(data))
+        return cls._from_parts(**_format.read(bytes(data)))
 
     def save(self, path):
         """Write the model to ``path`` in the binary format documented in docs/deployment.md.
@@ -457,7 +380,7 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state):
         if "_compact_format" in state:
-            other = _parse(type(self), state["_compact_format"])
+            other = type(self)._from_parts(**_format.read(state["_compact_format"]))
             self.__dict__.update(other.__dict__)
         else:
             self.__dict__.update(state)
@@ -528,190 +451,3 @@ def compact_pipeline(pipeline, dtype="float32"):
     compact = last.to_compact(dtype)
     steps = [(n, copy.deepcopy(step)) for n, step in head] + [(name, compact)]
     return Pipeline(steps, memory=pipeline.memory, verbose=pipeline.verbose)
-
-
-# ------------------------------------------------------------------ format helpers
-def _write_str(put, s):
-    raw = s.encode("utf-8")
-    put(struct.pack("<I", len(raw)))
-    put(raw)
-
-
-def _write_classes(put, classes):
-    classes = np.asarray(classes)
-    n = len(classes)
-    if classes.dtype.kind in "biuf":
-        dt = classes.dtype.newbyteorder("<") if classes.dtype.itemsize > 1 else classes.dtype
-        code = dt.str.encode("ascii")
-        put(struct.pack("<BIB", 0, n, len(code)) + code)
-        put(np.ascontiguousarray(classes, dtype=dt).tobytes())
-    elif classes.dtype.kind == "U":
-        put(struct.pack("<BII", 1, n, classes.dtype.itemsize // 4))
-        for s in classes:
-            _write_str(put, str(s))
-    elif classes.dtype.kind == "O" and all(isinstance(s, str) for s in classes):
-        put(struct.pack("<BI", 2, n))
-        for s in classes:
-            _write_str(put, s)
-    else:
-        raise ValueError(
-            f"class labels of dtype {classes.dtype} cannot be saved: the format stores "
-            "numbers (bool, int, float) and strings."
-        )
-
-
-class _Reader:
-    """Bounds-checked reads from an in-memory buffer; every overrun is a ValueError."""
-
-    def __init__(self, data, start, end):
-        self.data, self.pos, self.end = data, start, end
-
-    @property
-    def remaining(self):
-        return self.end - self.pos
-
-    def take(self, n, what):
-        if n < 0 or n > self.remaining:
-            raise ValueError(
-                f"corrupt compact model: {what} needs {n} bytes but only {self.remaining} remain."
-            )
-        out = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return out
-
-    def unpack(self, fmt, what):
-        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))
-
-    def string(self, what):
-        (n,) = self.unpack("<I", what)
-        if n > _MAX_STRING:
-            raise ValueError(f"corrupt compact model: {what} claims a {n}-byte string.")
-        try:
-            return self.take(n, what).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"corrupt compact model: {what} is not UTF-8.") from exc
-
-    def array(self, dtype, count, what):
-        dtype = np.dtype(dtype)
-        raw = self.take(count * dtype.itemsize, what)
-        return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True)
-
-
-def _parse(cls, data):
-    head_len = len(MAGIC) + 12
-    if data[: len(MAGIC)] != MAGIC[: len(data)] or not data:
-        raise ValueError(
-            f"not a compact ProjectionNet model: the file starts with {data[:8]!r}, "
-            f"expected the magic bytes {MAGIC!r}."
-        )
-    if len(data) < head_len + 4:
-        raise ValueError(
-            f"not a compact ProjectionNet model: {len(data)} bytes is shorter than the "
-            f"{head_len + 4}-byte minimum (truncated file?)."
-        )
-    version, body_len = struct.unpack_from("<IQ", data, len(MAGIC))
-    if version == 1:
-        raise ValueError(
-            "this compact model was saved by sklearn-projection 0.1 (format version 1), whose "
-            "random projections were regenerated with an earlier hash; this library "
-            f"(format version {FORMAT_VERSION}) cannot reproduce its bits. Refit the "
-            "ProjectionNetClassifier with this version and save it again."
-        )
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"unsupported compact model format version {version}; this library reads "
-            f"version {FORMAT_VERSION}."
-        )
-    if head_len + body_len + 4 != len(data):
-        raise ValueError(
-            f"corrupt compact model: the header announces {body_len} body bytes, so "
-            f"{head_len + body_len + 4} bytes in all, but there are {len(data)} (truncated?)."
-        )
-    (crc,) = struct.unpack_from("<I", data, len(data) - 4)
-    if zlib.crc32(data[:-4]) != crc:
-        raise ValueError("corrupt compact model: CRC32 checksum mismatch.")
-
-    r = _Reader(data, head_len, len(data) - 4)
-    code, n_layers = r.unpack("<BI", "dtype and layer count")
-    if code >= len(DTYPES):
-        raise ValueError(f"corrupt compact model: unknown weight dtype code {code}.")
-    if not 1 <= n_layers <= _MAX_LAYERS:
-        raise ValueError(f"corrupt compact model: {n_layers} layers (1..{_MAX_LAYERS} allowed).")
-    seed, T, d, density, n_features = r.unpack("<QIIdQ", "projection parameters")
-    if T < 1 or d < 1 or T * d > MAX_TOTAL_BITS:
-        raise ValueError(f"corrupt compact model: n_projections={T}, n_bits={d}.")
-    if not (np.isfinite(density) and 0 < density <= 1):
-        raise ValueError(f"corrupt compact model: density {density!r} not in (0, 1].")
-    if not 1 <= n_features < 2**62:
-        raise ValueError(f"corrupt compact model: {n_features} input features.")
-    widths = list(r.unpack(f"<{n_layers + 1}I", "layer widths"))
-    if widths[0] != T * d or min(widths) < 1:
-        raise ValueError(f"corrupt compact model: layer widths {widths} for T*d = {T * d} bits.")
-    dtype = DTYPES[code]
-    if dtype == "int8" and T * d > _INT8_MAX_BITS:
-        raise ValueError(f"corrupt compact model: int8 model with {T * d} bits.")
-    # every size is known now: check the weights fit in the bytes present before reading
-    itemsize = {"float32": 4, "float16": 2, "int8": 1}[dtype]
-    per_out = 8 if dtype == "int8" else 4
-    weight_bytes = sum(a * b * itemsize + b * per_out for a, b in zip(widths, widths[1:]))
-    if weight_bytes > r.remaining:
-        raise ValueError(
-            f"corrupt compact model: layer widths {widths} need {weight_bytes} bytes of "
-            f"weights but the file holds only {r.remaining} more bytes."
-        )
-    classes = _read_classes(r, widths[-1])
-    (n_names,) = r.unpack("<I", "feature name count")
-    if n_names not in (0, n_features) or 4 * n_names > r.remaining:
-        raise ValueError(f"corrupt compact model: {n_names} feature names for {n_features} features.")
-    names = [r.string("feature name") for _ in range(n_names)]
-    if r.remaining != weight_bytes:
-        raise ValueError(
-            f"corrupt compact model: {r.remaining} bytes left for weights, expected {weight_bytes}."
-        )
-    coefs, intercepts, scales = [], [], []
-    wdt = {"float32": "<f4", "float16": "<f2", "int8": "i1"}[dtype]
-    for a, b in zip(widths, widths[1:]):
-        coefs.append(r.array(wdt, a * b, "weights").reshape(a, b))
-        intercepts.append(r.array("<f4", b, "biases"))
-        if dtype == "int8":
-            scales.append(r.array("<f4", b, "scales"))
-
-    self = cls()
-    self.dtype_ = dtype
-    self.seed_ = int(seed)
-    self.n_projections_, self.n_bits_ = int(T), int(d)
-    self.density_ = float(density)
-    self.n_features_in_ = int(n_features)
-    if n_names:
-        self.feature_names_in_ = np.array(names, dtype=object)
-    self.classes_ = classes
-    self.coefs_, self.intercepts_ = coefs, intercepts
-    self.scales_ = scales if dtype == "int8" else None
-    self._check_consistent()
-    return self
-
-
-def _read_classes(r, n_expected):
-    kind, n = r.unpack("<BI", "class labels")
-    if n != n_expected:
-        raise ValueError(f"corrupt compact model: {n} class labels for {n_expected} outputs.")
-    if kind == 0:
-        (k,) = r.unpack("<B", "class dtype")
-        code = r.take(k, "class dtype").decode("ascii", errors="replace")
-        if not _NUMERIC_DTYPE.match(code):
-            raise ValueError(f"corrupt compact model: class dtype {code!r} is not numeric.")
-        classes = r.array(code, n, "class labels")
-    elif kind in (1, 2):
-        width = r.unpack("<I", "class label width")[0] if kind == 1 else 0
-        if 4 * n > r.remaining or width > _MAX_STRING:
-            raise ValueError("corrupt compact model: class labels overrun the file.")
-        labels = [r.string("class label") for _ in range(n)]
-        if kind == 1:
-            if any(len(s) > width for s in labels):
-                raise ValueError("corrupt compact model: class label longer than its width.")
-            classes = np.array(labels, dtype=f"<U{max(width, 1)}")
-        else:
-            classes = np.array(labels, dtype=object)
-    else:
-        raise ValueError(f"corrupt compact model: unknown class label kind {kind}.")
-    return classes

@@ -1,5 +1,8 @@
 """C99 export of a CompactProjectionClassifier: one ``.h`` and one ``.c``, C standard library only.
 
+The generated code has the three stages of :mod:`._inference`, one C function each:
+``lsh_words`` (input -> packed bits), ``first_layer`` (gather-sum over the set bits) and
+``output`` (remaining layers, argmax, softmax).
 The generated code regenerates the column of the random projection of every non-zero
 input feature with the splitmix64 hash of :mod:`sklearn_projection._hashing` (the same
 column key, number of non-zeros, blocks and signs), sums in float64 in increasing feature
@@ -18,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ._hashing import column_weight
+from ._inference import _DEBRUIJN_INDEX
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -80,6 +84,8 @@ const char *const {p}_class_labels[{P}_N_CLASSES] = {{{labels_c}}};
 """
 
 _SOURCE_BODY = r"""
+#define N_WORDS (({P}_N_BITS + 63) / 64)
+
 /* splitmix64 finaliser: identical to sklearn_projection._hashing.mix64 */
 static uint64_t mix64(uint64_t z)
 {
@@ -88,16 +94,18 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-static int forward(const int64_t *idx, const double *dense, const double *val, size_t n,
-                   double *proba)
+/* Stage 1 (_hashing / _projection.lsh_bits): the LSH bits of one row, packed 64 to a
+ * word (bit b in words[b / 64] at b % 64). Each non-zero x[f] adds +-x to the bits of
+ * column f of P, regenerated from the hash (see the header), features in increasing
+ * order, in double; bit = sum > 0. Rows whose largest |x| exceeds 2**960 are summed
+ * after scaling by 2**-1000. */
+static void lsh_words(const int64_t *idx, const double *dense, const double *val, size_t n,
+                      uint64_t *words)
 {
-    float a[MAX_WIDTH], z[MAX_WIDTH];
     {P}_SUMS_STORAGE double acc[{P}_N_BITS];
-    double big = 0.0, scale = 1.0, zmax, total;
+    double big = 0.0, scale = 1.0;
     size_t k;
-    int b, h, l, j, best;
-    FIRST_LAYER_DECLS
-    /* rows whose largest |x| exceeds 2**960 are summed after scaling by 2**-1000 */
+    int b;
     for (k = 0; k < n; ++k) {
         double x = idx ? val[k] : dense[k];
         if (x != 0.0 && fabs(x) > big)
@@ -105,8 +113,6 @@ static int forward(const int64_t *idx, const double *dense, const double *val, s
     }
     if (big > 0x1p960)
         scale = 0x1p-1000;
-    /* bit sums: each non-zero x[f] adds +-x to the bits of column f of P, which are
-     * regenerated from the hash (see the header); features in increasing order */
     for (b = 0; b < {P}_N_BITS; ++b)
         acc[b] = 0.0;
     for (k = 0; k < n; ++k) {
@@ -127,13 +133,41 @@ static int forward(const int64_t *idx, const double *dense, const double *val, s
                 acc[bit] -= x;
         }
     }
+    for (b = 0; b < N_WORDS; ++b)
+        words[b] = 0;
+    for (b = 0; b < {P}_N_BITS; ++b)
+        words[b >> 6] |= (uint64_t)(acc[b] > 0.0) << (b & 63);
+}
+
+/* de Bruijn B(2, 6): the index of the lowest set bit of a word, as in _inference */
+static const unsigned char DEBRUIJN_INDEX[64] = {DEBRUIJN_INDEX_C};
+
+/* Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set
+ * bits, in increasing bit order (a gather-sum: nothing is multiplied by a bit). */
+static void first_layer(const uint64_t *words, float *z)
+{
+    int w, h;
+    FIRST_LAYER_DECLS
     FIRST_LAYER_INIT
-    for (b = 0; b < {P}_N_BITS; ++b) {
-        if (acc[b] > 0.0) {
+    for (w = 0; w < N_WORDS; ++w) {
+        uint64_t x = words[w];
+        while (x) {
+            uint64_t low = x & (~x + 1u);
+            size_t b = (size_t)w * 64u + DEBRUIJN_INDEX[(low * UINT64_C(0x03F79D71B4CB0A89)) >> 58];
             FIRST_LAYER_ADD
+            x ^= low;
         }
     }
     FIRST_LAYER_FINISH
+}
+
+/* Stage 3 (_inference.remaining_layers and the softmax): ReLU, then z @ W + b per
+ * layer; returns the argmax and fills proba unless it is NULL. */
+static int output(float *z, double *proba)
+{
+    float a[MAX_WIDTH];
+    double zmax, total;
+    int h, l, j, best;
     for (l = 1; l < N_LAYERS; ++l) {
         int n_in = WIDTHS[l], n_out = WIDTHS[l + 1];
         for (h = 0; h < n_in; ++h)
@@ -163,6 +197,16 @@ static int forward(const int64_t *idx, const double *dense, const double *val, s
     return best;
 }
 
+static int forward(const int64_t *idx, const double *dense, const double *val, size_t n,
+                   double *proba)
+{
+    uint64_t words[N_WORDS];
+    float z[MAX_WIDTH];
+    lsh_words(idx, dense, val, n, words);
+    first_layer(words, z);
+    return output(z, proba);
+}
+
 int {p}_predict_dense(const double *x, double *proba)
 {
     return forward(NULL, x, NULL, {P}_N_FEATURES, proba);
@@ -183,7 +227,7 @@ _FIRST = {
     "float32": dict(
         decls="",
         init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
-        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += W0[(size_t)b * WIDTHS[1] + h];",
+        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += W0[b * WIDTHS[1] + h];",
         finish="",
         weight="((const float *)WEIGHTS[l])[i]",
         layer_scale="",
@@ -191,7 +235,7 @@ _FIRST = {
     "float16": dict(
         decls="",
         init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
-        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += half_to_float(W0[(size_t)b * WIDTHS[1] + h]);",
+        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += half_to_float(W0[b * WIDTHS[1] + h]);",
         finish="",
         weight="half_to_float(((const uint16_t *)WEIGHTS[l])[i])",
         layer_scale="",
@@ -199,7 +243,7 @@ _FIRST = {
     "int8": dict(
         decls="int32_t q[MAX_WIDTH];",
         init="for (h = 0; h < WIDTHS[1]; ++h) q[h] = 0;",
-        add="for (h = 0; h < WIDTHS[1]; ++h) q[h] += W0[(size_t)b * WIDTHS[1] + h];",
+        add="for (h = 0; h < WIDTHS[1]; ++h) q[h] += W0[b * WIDTHS[1] + h];",
         finish="for (h = 0; h < WIDTHS[1]; ++h) { z[h] = (float)q[h] * SCALES[0][h]; z[h] = z[h] + BIASES[0][h]; }",
         weight="(float)((const int8_t *)WEIGHTS[l])[i]",
         layer_scale="s = s * SCALES[l][j];",
@@ -304,6 +348,7 @@ def generate_c(compact, name="model", prefix="pn"):
         .replace("FIRST_LAYER_ADD", parts["add"])
         .replace("FIRST_LAYER_FINISH", parts["finish"])
         .replace("LAYER_SCALE", parts["layer_scale"])
+        .replace("DEBRUIJN_INDEX_C", ", ".join(map(str, _DEBRUIJN_INDEX)))
     )
     source += f"\n#define WEIGHT(l, i) {parts['weight'].replace('[i]', '[(i)]')}\n" + body
     return header, source

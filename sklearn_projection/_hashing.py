@@ -28,75 +28,10 @@ front or hashed them per non-zero entry.
 The functions here are pure functions over arrays; validation happens in the callers.
 """
 
-import functools
-import threading
-
-import numba
 import numpy as np
 from numba import prange
 
-
-def njit(**options):
-    """``numba.njit`` made robust to where the package is installed and how numba is run.
-
-    - ``cache=True`` needs a writable cache directory: the package's ``__pycache__``, the
-      user's cache directory or ``NUMBA_CACHE_DIR``. Where there is none (a read-only
-      install with no writable home), numba raises at import; fall back to compiling
-      without a cache instead.
-    - With ``NUMBA_DISABLE_JIT=1`` the kernels run as plain Python over numpy ``uint64``
-      scalars, whose wrap-around (intended: the hash is arithmetic modulo 2**64) numpy
-      reports as overflow warnings; silence exactly those.
-    - ``parallel=True`` kernels: numba's ``workqueue`` threading layer (used when neither
-      TBB nor OpenMP is available) aborts the whole process when two Python threads run
-      parallel kernels at once. Under that layer, calls are serialised by a lock; the
-      ``omp`` and ``tbb`` layers are thread-safe and run concurrently.
-    """
-
-    def decorate(func):
-        if numba.config.DISABLE_JIT:
-
-            @functools.wraps(func)
-            def pure_python(*args):
-                with np.errstate(over="ignore"):
-                    return func(*args)
-
-            return pure_python
-        try:
-            kernel = numba.njit(**options)(func)
-        except RuntimeError as exc:
-            if not options.get("cache") or "cannot cache" not in str(exc):
-                raise
-            kernel = numba.njit(**{**options, "cache": False})(func)
-        if not options.get("parallel"):
-            return kernel
-
-        @functools.wraps(func)
-        def parallel_kernel(*args):
-            if _threadsafe_layer():
-                return kernel(*args)
-            with _WORKQUEUE_LOCK:
-                return kernel(*args)
-
-        parallel_kernel.kernel = kernel
-        return parallel_kernel
-
-    return decorate
-
-
-_WORKQUEUE_LOCK = threading.Lock()
-_THREADSAFE = []
-
-
-def _threadsafe_layer():
-    """True once numba's threading layer is known to be thread-safe (tbb or omp)."""
-    if not _THREADSAFE:
-        try:
-            layer = numba.threading_layer()
-        except ValueError:  # not chosen before the first parallel launch
-            return False
-        _THREADSAFE.append(layer in ("tbb", "omp"))
-    return _THREADSAFE[0]
-
+from ._numba import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -207,32 +142,15 @@ def _add_column(acc, x, c, indptr, mid, bit_index):
         acc[bit_index[t]] -= x
 
 
-# What the kernels write for each row: the bits, the packed bits, or the first layer of
-# the projection network (bias + the sum of the weight rows of the set bits).
-BITS, PACKED, FIRST_LAYER = 0, 1, 2
-
-
 @njit(cache=True, inline="always")
-def _store(acc, out8, out64, outf, weights, i, mode, set_bits):
-    if mode == PACKED:
+def _store(acc, out8, out64, i, packed):
+    """Write bit ``b = acc[b] > 0`` of row ``i``: 64 to a word when ``packed``, else one per byte."""
+    if packed:
         row = out64[i]
         for w in range(row.shape[0]):
             row[w] = 0
         for b in range(acc.shape[0]):
             row[b >> 6] |= np.uint64(acc[b] > 0.0) << np.uint64(b & 63)
-    elif mode == FIRST_LAYER:
-        # a gather-sum of weight rows: no multiply over the bits. The set bits are listed
-        # first without branching (a bit is set about half the time, so a branch per bit
-        # mispredicts often), then their rows are added in increasing bit order.
-        n_set = 0
-        for b in range(acc.shape[0]):
-            set_bits[n_set] = b
-            n_set += acc[b] > 0.0
-        row_f = outf[i]
-        for k in range(n_set):
-            w_row = weights[set_bits[k]]
-            for h in range(row_f.shape[0]):
-                row_f[h] += w_row[h]
     else:
         row8 = out8[i]
         for b in range(acc.shape[0]):
@@ -240,14 +158,11 @@ def _store(acc, out8, out64, outf, weights, i, mode, set_bits):
 
 
 @njit(cache=True, inline="always")
-def _outputs(n, n_bits_total, mode, weights, bias):
+def _outputs(n, n_bits_total, packed):
     width = (n_bits_total + 63) // 64
-    out8 = np.empty((n if mode == BITS else 0, n_bits_total), dtype=np.uint8)
-    out64 = np.empty((n if mode == PACKED else 0, width), dtype=np.uint64)
-    outf = np.empty((n if mode == FIRST_LAYER else 0, weights.shape[1]), dtype=weights.dtype)
-    for i in range(outf.shape[0]):
-        outf[i] = bias
-    return out8, out64, outf
+    out8 = np.empty((0 if packed else n, n_bits_total), dtype=np.uint8)
+    out64 = np.empty((n if packed else 0, width), dtype=np.uint64)
+    return out8, out64
 
 
 @njit(cache=True, inline="always")
@@ -301,46 +216,41 @@ def _dense_row(acc, row, columns, spec, scale, nonzero):
 
 
 @njit(cache=True, parallel=True)
-def dense_bits(X, columns, spec, n_bits_total, mode, weights, bias):
-    """Bits (or packed bits, or first layer: see ``mode``) of the rows of dense ``X``.
+def dense_bits(X, columns, spec, n_bits_total, packed):
+    """Bits of the rows of dense ``X``: ``(bits_uint8, words_uint64)``, the one not asked
+    for (``packed`` chooses) with 0 rows.
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
-    ``weights`` (n_bits_total x H) and ``bias`` (H) are used for ``mode == FIRST_LAYER``
-    only.
-
-    Returns ``(bits_uint8, words_uint64, first_layer)``; those not asked for have 0 rows.
     """
     n = X.shape[0]
-    out8, out64, outf = _outputs(n, n_bits_total, mode, weights, bias)
+    out8, out64 = _outputs(n, n_bits_total, packed)
     n_chunks = min(n, 256)
     for c in prange(n_chunks):
         acc = np.empty(n_bits_total, dtype=np.float64)
-        set_bits = np.empty(n_bits_total, dtype=np.uint32)
         nonzero = np.empty(X.shape[1], dtype=np.uint32)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
             if _dense_row(acc, X[i], columns, spec, 1.0, nonzero) > _BIG:
                 _dense_row(acc, X[i], columns, spec, _SHRINK, nonzero)
-            _store(acc, out8, out64, outf, weights, i, mode, set_bits)
-    return out8, out64, outf
+            _store(acc, out8, out64, i, packed)
+    return out8, out64
 
 
 @njit(cache=True, parallel=True)
-def csr_bits(data, indices, row_ptr, columns, spec, n_bits_total, mode, weights, bias):
+def csr_bits(data, indices, row_ptr, columns, spec, n_bits_total, packed):
     """As :func:`dense_bits` for CSR rows (sorted, no duplicates)."""
     n = row_ptr.shape[0] - 1
-    out8, out64, outf = _outputs(n, n_bits_total, mode, weights, bias)
+    out8, out64 = _outputs(n, n_bits_total, packed)
     n_chunks = min(n, 256)
     for c in prange(n_chunks):
         acc = np.empty(n_bits_total, dtype=np.float64)
-        set_bits = np.empty(n_bits_total, dtype=np.uint32)
         for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
             lo, hi = row_ptr[i], row_ptr[i + 1]
             cols, vals = indices[lo:hi], data[lo:hi]
             if _sparse_row(acc, cols, vals, columns, spec, 1.0) > _BIG:
                 _sparse_row(acc, cols, vals, columns, spec, _SHRINK)
-            _store(acc, out8, out64, outf, weights, i, mode, set_bits)
-    return out8, out64, outf
+            _store(acc, out8, out64, i, packed)
+    return out8, out64
 
 
 @njit(cache=True, parallel=True)

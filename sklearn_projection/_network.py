@@ -76,3 +76,87 @@ def backward(activations, delta, coefs, alpha, sw_sum):
 
 def l2_penalty(coefs, alpha, sw_sum):
     return 0.5 * alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs) / sw_sum
+
+
+def tempered(proba, temperature):
+    """``softmax(log(proba) / temperature)``: a teacher's probabilities softened like its
+    logits would be (computed once per fit for an external teacher)."""
+    proba = np.asarray(proba, dtype=np.float64)
+    if temperature == 1.0:
+        return proba
+    with np.errstate(divide="ignore"):
+        return softmax(np.log(proba) / temperature)
+
+
+def joint_objective(
+    bits, Y, coefs, intercepts, *, trainer=None, X=None, soft_target=None,
+    trainer_weight=1.0, distill_weight=1.0, projection_weight=1.0, temperature=1.0,
+    alpha=0.0, sample_weight=None,
+):
+    """Loss and gradients of the ProjectionNet objective on one minibatch.
+
+    ``λ1·CE(trainer, Y) + λ2·CE(projection, q) + λ3·CE(projection, Y)``, each a (sample-
+    weighted) mean over the rows, plus ``alpha/2 * ||W||^2 / sum(sample_weight)`` for the
+    weights of each network that is trained, as in MLPClassifier.
+
+    Parameters
+    ----------
+    bits : ndarray (n, T*d)
+        The projection network's input, in the dtype of its weights.
+    Y : ndarray (n, n_classes)
+        One-hot labels.
+    coefs, intercepts : lists of ndarray
+        The projection network.
+    trainer : (coefs, intercepts) or None
+        The built-in trainer network over ``X``; None for an external teacher (then
+        ``soft_target`` is its tempered probabilities) or when training alone.
+    soft_target : ndarray (n, n_classes) or None
+        ``q`` for an external teacher. With the built-in trainer, ``q = softmax(z_trainer /
+        temperature)`` is computed here and treated as a constant: ``L_p`` updates the
+        projection network only (the apprentice learns from the trainer, not the reverse).
+    trainer_weight, distill_weight, projection_weight : float
+        λ1, λ2, λ3.
+
+    Returns
+    -------
+    loss : float
+    projection_grads : (coef_grads, intercept_grads)
+    trainer_grads : (coef_grads, intercept_grads), or None when the trainer is not
+        trained (``trainer`` is None or ``trainer_weight == 0``).
+    """
+    lam1, lam2, lam3 = trainer_weight, distill_weight, projection_weight
+    sw = sample_weight
+    sw_sum = float(len(Y)) if sw is None else float(sw.sum())
+    trainer_acts = None
+    q = soft_target
+    if trainer is not None and (lam1 > 0 or lam2 > 0):
+        trainer_acts = forward(X, *trainer)
+        if lam2 > 0:
+            q = softmax(trainer_acts[-1], temperature)
+
+    proj_acts = forward(bits, coefs, intercepts)
+    log_p = log_softmax(proj_acts[-1])
+    p = np.exp(log_p)
+    delta_p = np.zeros_like(p)
+    loss = 0.0
+    if lam3 > 0:
+        delta_p += lam3 * (p - Y)
+        loss += lam3 * cross_entropy(Y, log_p, sw)
+    if lam2 > 0:
+        delta_p += lam2 * (p - q)
+        loss += lam2 * cross_entropy(q, log_p, sw)
+    if sw is not None:
+        delta_p *= sw[:, None]
+    projection_grads = backward(proj_acts, delta_p, coefs, alpha, sw_sum)
+    loss += l2_penalty(coefs, alpha, sw_sum)
+
+    trainer_grads = None
+    if trainer is not None and lam1 > 0:
+        log_t = log_softmax(trainer_acts[-1])
+        delta_t = lam1 * (np.exp(log_t) - Y)
+        loss += lam1 * cross_entropy(Y, log_t, sw)
+        if sw is not None:
+            delta_t *= sw[:, None]
+        trainer_grads = backward(trainer_acts, delta_t, trainer[0], alpha, sw_sum)
+        loss += l2_penalty(trainer[0], alpha, sw_sum)
+    return loss, projection_grads, trainer_grads

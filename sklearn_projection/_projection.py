@@ -48,24 +48,17 @@ def check_bits_fit_in_memory(n_rows, n_bits_total, packed, what="the bits"):
         )
 
 
-def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=None):
+def lsh_bits(X, seed, n_bits_total, density, packed=False):
     """T*d LSH bits of validated ``X`` (dense float array or scipy sparse matrix).
 
     Returns a (n, n_bits_total) uint8 array, or (n, ceil(n_bits_total/64)) uint64 words
-    when ``packed``. With ``weights`` (n_bits_total x H) and ``bias`` (H), returns instead
-    ``bits @ weights + bias`` computed as a gather-sum, without materialising the bits.
-    The projection matrix is regenerated for the duration of this call only: every column
-    once, or, when ``X`` has fewer non-zeros than features, each non-zero's column where it
-    is used.
+    when ``packed`` (bit ``b`` in word ``b // 64`` at position ``b % 64``; the input of
+    :mod:`._inference`). The projection matrix is regenerated for the duration of this
+    call only: every column once, or, when ``X`` has fewer non-zeros than features, each
+    non-zero's column where it is used.
     """
     n_samples, n_features = X.shape
-    if weights is None:
-        mode = _hashing.PACKED if packed else _hashing.BITS
-        check_bits_fit_in_memory(n_samples, n_bits_total, packed)
-        weights = np.empty((0, 0), dtype=np.float32)
-        bias = np.empty(0, dtype=np.float32)
-    else:
-        mode = _hashing.FIRST_LAYER
+    check_bits_fit_in_memory(n_samples, n_bits_total, packed)
     spec = _hashing.projection_spec(seed, n_bits_total, density)
     if sp.issparse(X):
         X = sp.csr_matrix(X)
@@ -84,16 +77,17 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, weights=None, bias=No
         columns = _hashing.projection_columns(n_features, *spec)
     else:
         columns = _hashing.NO_COLUMNS
+    packed = bool(packed)
     if sp.issparse(X):
         # indices are non-negative: viewing them unsigned spares numba's wrap-around checks
         indices = X.indices.view(np.uint32 if X.indices.dtype == np.int32 else np.uint64)
-        out8, out64, outf = _hashing.csr_bits(
+        out8, out64 = _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64), indices, X.indptr.astype(np.int64),
-            columns, spec, n_bits_total, mode, weights, bias,
+            columns, spec, n_bits_total, packed,
         )
     else:
-        out8, out64, outf = _hashing.dense_bits(X, columns, spec, n_bits_total, mode, weights, bias)
-    return (out8, out64, outf)[mode]
+        out8, out64 = _hashing.dense_bits(X, columns, spec, n_bits_total, packed)
+    return out64 if packed else out8
 
 
 class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -217,13 +211,6 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _transform(self, X, packed):
         """Bits of already validated ``X``."""
         return lsh_bits(X, self.seed_, self.n_bits_total_, self.density_, packed=packed)
-
-    def _first_layer(self, X, weights, bias):
-        """``transform(X) @ weights + bias`` for validated ``X``, as a gather-sum."""
-        return lsh_bits(
-            X, self.seed_, self.n_bits_total_, self.density_,
-            weights=np.ascontiguousarray(weights), bias=np.ascontiguousarray(bias, dtype=weights.dtype),
-        )
 
     def __getstate__(self):
         state = super().__getstate__()

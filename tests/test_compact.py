@@ -16,8 +16,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
 from sklearn_projection import CompactProjectionClassifier, ProjectionNetClassifier
-from sklearn_projection._compact import MAGIC, compact_pipeline
-from sklearn_projection._compact_kernels import gather_first_layer
+from sklearn_projection._compact import compact_pipeline
+from sklearn_projection._format import MAGIC
+from sklearn_projection._inference import gather_first_layer
 from sklearn_projection._hashing import pack_bits
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -1,0 +1,257 @@
+"""The compact model's binary file format: writer, bounded reader, version checks.
+
+A checksummed little-endian format parsed without pickle; nothing in a file is executed,
+and every size in it is checked against the bytes present before anything is allocated.
+
+File format (version 2, all integers little-endian) -- see docs/deployment.md::
+
+    magic    8 bytes   b"SKPNCMP\\x00"
+    version  u32       2  (version 1, sklearn-projection 0.1, regenerated the projections
+                          with another hash: refused, as its bits cannot be reproduced)
+    body_len u64       number of body bytes that follow
+    body     body_len bytes (below)
+    crc32    u32       zlib.crc32 of every byte before it (magic .. body)
+
+    body:
+    dtype        u8        0 float32, 1 float16, 2 int8
+    n_layers     u32       1 .. 1024
+    seed         u64
+    n_projections u32, n_bits u32    (T, d; T*d <= 2**31 - 1)
+    density      f64       in (0, 1]
+    n_features   u64       >= 1
+    widths       u32 x (n_layers + 1)   widths[0] == T*d, widths[-1] == n_classes
+    classes      kind u8 (0 numeric, 1 numpy unicode, 2 object str), n u32, then
+                 kind 0: dtype string (u8 length + ASCII, e.g. "<i8") + n * itemsize bytes
+                 kind 1: u32 characters per item, then n strings
+                 kind 2: n strings                      (string = u32 length + UTF-8)
+    feature names  u32 count (0 or n_features), then count strings
+    layers       for l in 0 .. n_layers-1: W_l (widths[l] x widths[l+1], row-major, float32 /
+                 float16 / int8), b_l (widths[l+1] float32), and for int8 s_l (widths[l+1]
+                 float32 scales); weight of W_l[k, j] is s_l[j] * q_l[k, j].
+"""
+
+import io
+import re
+import struct
+import zlib
+
+import numpy as np
+
+from ._projection import MAX_TOTAL_BITS
+
+MAGIC = b"SKPNCMP\x00"
+FORMAT_VERSION = 2
+DTYPES = ("float32", "float16", "int8")
+_DTYPE_CODE = {name: i for i, name in enumerate(DTYPES)}
+_MAX_LAYERS = 1024
+_MAX_STRING = 1 << 20
+# int8 first layer sums at most T*d values of |q| <= 127 in int32
+INT8_MAX_BITS = (2**31 - 1) // 127
+_NUMERIC_DTYPE = re.compile(r"^(\|b1|\|[iu]1|<[iu][248]|<f[248])$")
+
+
+def write(model):
+    """The bytes of a consistent CompactProjectionClassifier in this format."""
+    body = io.BytesIO()
+    put = body.write
+    widths = [model.n_bits_total_] + [W.shape[1] for W in model.coefs_]
+    put(struct.pack("<BI", _DTYPE_CODE[model.dtype_], len(model.coefs_)))
+    put(struct.pack("<QIIdQ", model.seed_, model.n_projections_, model.n_bits_,
+                    model.density_, model.n_features_in_))
+    put(struct.pack(f"<{len(widths)}I", *widths))
+    _write_classes(put, model.classes_)
+    names = getattr(model, "feature_names_in_", None)
+    names = [] if names is None else [str(s) for s in names]
+    put(struct.pack("<I", len(names)))
+    for s in names:
+        _write_str(put, s)
+    for layer, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        put(np.ascontiguousarray(W, dtype=W.dtype.newbyteorder("<")).tobytes())
+        put(np.ascontiguousarray(b, dtype="<f4").tobytes())
+        if model.dtype_ == "int8":
+            put(np.ascontiguousarray(model.scales_[layer], dtype="<f4").tobytes())
+    body = body.getvalue()
+    head = MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(body)) + body
+    return head + struct.pack("<I", zlib.crc32(head))
+
+
+def _write_str(put, s):
+    raw = s.encode("utf-8")
+    put(struct.pack("<I", len(raw)))
+    put(raw)
+
+
+def _write_classes(put, classes):
+    classes = np.asarray(classes)
+    n = len(classes)
+    if classes.dtype.kind in "biuf":
+        dt = classes.dtype.newbyteorder("<") if classes.dtype.itemsize > 1 else classes.dtype
+        code = dt.str.encode("ascii")
+        put(struct.pack("<BIB", 0, n, len(code)) + code)
+        put(np.ascontiguousarray(classes, dtype=dt).tobytes())
+    elif classes.dtype.kind == "U":
+        put(struct.pack("<BII", 1, n, classes.dtype.itemsize // 4))
+        for s in classes:
+            _write_str(put, str(s))
+    elif classes.dtype.kind == "O" and all(isinstance(s, str) for s in classes):
+        put(struct.pack("<BI", 2, n))
+        for s in classes:
+            _write_str(put, s)
+    else:
+        raise ValueError(
+            f"class labels of dtype {classes.dtype} cannot be saved: the format stores "
+            "numbers (bool, int, float) and strings."
+        )
+
+
+class _Reader:
+    """Bounds-checked reads from an in-memory buffer; every overrun is a ValueError."""
+
+    def __init__(self, data, start, end):
+        self.data, self.pos, self.end = data, start, end
+
+    @property
+    def remaining(self):
+        return self.end - self.pos
+
+    def take(self, n, what):
+        if n < 0 or n > self.remaining:
+            raise ValueError(
+                f"corrupt compact model: {what} needs {n} bytes but only {self.remaining} remain."
+            )
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def unpack(self, fmt, what):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))
+
+    def string(self, what):
+        (n,) = self.unpack("<I", what)
+        if n > _MAX_STRING:
+            raise ValueError(f"corrupt compact model: {what} claims a {n}-byte string.")
+        try:
+            return self.take(n, what).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"corrupt compact model: {what} is not UTF-8.") from exc
+
+    def array(self, dtype, count, what):
+        dtype = np.dtype(dtype)
+        raw = self.take(count * dtype.itemsize, what)
+        return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True)
+
+
+def read(data):
+    """The parts of the model in ``data`` (keyword arguments of
+    ``CompactProjectionClassifier._from_parts``); every size is checked against the bytes
+    present before anything is allocated, and every problem is a ValueError."""
+    head_len = len(MAGIC) + 12
+    if data[: len(MAGIC)] != MAGIC[: len(data)] or not data:
+        raise ValueError(
+            f"not a compact ProjectionNet model: the file starts with {data[:8]!r}, "
+            f"expected the magic bytes {MAGIC!r}."
+        )
+    if len(data) < head_len + 4:
+        raise ValueError(
+            f"not a compact ProjectionNet model: {len(data)} bytes is shorter than the "
+            f"{head_len + 4}-byte minimum (truncated file?)."
+        )
+    version, body_len = struct.unpack_from("<IQ", data, len(MAGIC))
+    if version == 1:
+        raise ValueError(
+            "this compact model was saved by sklearn-projection 0.1 (format version 1), whose "
+            "random projections were regenerated with an earlier hash; this library "
+            f"(format version {FORMAT_VERSION}) cannot reproduce its bits. Refit the "
+            "ProjectionNetClassifier with this version and save it again."
+        )
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"unsupported compact model format version {version}; this library reads "
+            f"version {FORMAT_VERSION}."
+        )
+    if head_len + body_len + 4 != len(data):
+        raise ValueError(
+            f"corrupt compact model: the header announces {body_len} body bytes, so "
+            f"{head_len + body_len + 4} bytes in all, but there are {len(data)} (truncated?)."
+        )
+    (crc,) = struct.unpack_from("<I", data, len(data) - 4)
+    if zlib.crc32(data[:-4]) != crc:
+        raise ValueError("corrupt compact model: CRC32 checksum mismatch.")
+
+    r = _Reader(data, head_len, len(data) - 4)
+    code, n_layers = r.unpack("<BI", "dtype and layer count")
+    if code >= len(DTYPES):
+        raise ValueError(f"corrupt compact model: unknown weight dtype code {code}.")
+    if not 1 <= n_layers <= _MAX_LAYERS:
+        raise ValueError(f"corrupt compact model: {n_layers} layers (1..{_MAX_LAYERS} allowed).")
+    seed, T, d, density, n_features = r.unpack("<QIIdQ", "projection parameters")
+    if T < 1 or d < 1 or T * d > MAX_TOTAL_BITS:
+        raise ValueError(f"corrupt compact model: n_projections={T}, n_bits={d}.")
+    if not (np.isfinite(density) and 0 < density <= 1):
+        raise ValueError(f"corrupt compact model: density {density!r} not in (0, 1].")
+    if not 1 <= n_features < 2**62:
+        raise ValueError(f"corrupt compact model: {n_features} input features.")
+    widths = list(r.unpack(f"<{n_layers + 1}I", "layer widths"))
+    if widths[0] != T * d or min(widths) < 1:
+        raise ValueError(f"corrupt compact model: layer widths {widths} for T*d = {T * d} bits.")
+    dtype = DTYPES[code]
+    if dtype == "int8" and T * d > INT8_MAX_BITS:
+        raise ValueError(f"corrupt compact model: int8 model with {T * d} bits.")
+    # every size is known now: check the weights fit in the bytes present before reading
+    itemsize = {"float32": 4, "float16": 2, "int8": 1}[dtype]
+    per_out = 8 if dtype == "int8" else 4
+    weight_bytes = sum(a * b * itemsize + b * per_out for a, b in zip(widths, widths[1:]))
+    if weight_bytes > r.remaining:
+        raise ValueError(
+            f"corrupt compact model: layer widths {widths} need {weight_bytes} bytes of "
+            f"weights but the file holds only {r.remaining} more bytes."
+        )
+    classes = _read_classes(r, widths[-1])
+    (n_names,) = r.unpack("<I", "feature name count")
+    if n_names not in (0, n_features) or 4 * n_names > r.remaining:
+        raise ValueError(f"corrupt compact model: {n_names} feature names for {n_features} features.")
+    names = [r.string("feature name") for _ in range(n_names)]
+    if r.remaining != weight_bytes:
+        raise ValueError(
+            f"corrupt compact model: {r.remaining} bytes left for weights, expected {weight_bytes}."
+        )
+    coefs, intercepts, scales = [], [], []
+    wdt = {"float32": "<f4", "float16": "<f2", "int8": "i1"}[dtype]
+    for a, b in zip(widths, widths[1:]):
+        coefs.append(r.array(wdt, a * b, "weights").reshape(a, b))
+        intercepts.append(r.array("<f4", b, "biases"))
+        if dtype == "int8":
+            scales.append(r.array("<f4", b, "scales"))
+
+    return dict(
+        dtype=dtype, seed=int(seed), n_projections=int(T), n_bits=int(d),
+        density=float(density), n_features=int(n_features), classes=classes,
+        coefs=coefs, intercepts=intercepts, scales=scales if dtype == "int8" else None,
+        feature_names=np.array(names, dtype=object) if n_names else None,
+    )
+
+
+def _read_classes(r, n_expected):
+    kind, n = r.unpack("<BI", "class labels")
+    if n != n_expected:
+        raise ValueError(f"corrupt compact model: {n} class labels for {n_expected} outputs.")
+    if kind == 0:
+        (k,) = r.unpack("<B", "class dtype")
+        code = r.take(k, "class dtype").decode("ascii", errors="replace")
+        if not _NUMERIC_DTYPE.match(code):
+            raise ValueError(f"corrupt compact model: class dtype {code!r} is not numeric.")
+        classes = r.array(code, n, "class labels")
+    elif kind in (1, 2):
+        width = r.unpack("<I", "class label width")[0] if kind == 1 else 0
+        if 4 * n > r.remaining or width > _MAX_STRING:
+            raise ValueError("corrupt compact model: class labels overrun the file.")
+        labels = [r.string("class label") for _ in range(n)]
+        if kind == 1:
+            if any(len(s) > width for s in labels):
+                raise ValueError("corrupt compact model: class label longer than its width.")
+            classes = np.array(labels, dtype=f"<U{max(width, 1)}")
+        else:
+            classes = np.array(labels, dtype=object)
+    else:
+        raise ValueError(f"corrupt compact model: unknown class label kind {kind}.")
+    return classes

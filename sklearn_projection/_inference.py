@@ -1,0 +1,141 @@
+"""The one forward path of a projection network: input -> packed bits -> first layer -> logits.
+
+Both :class:`~sklearn_projection.ProjectionNetClassifier` (whose network is, at inference,
+its float32 compact model) and :class:`~sklearn_projection.CompactProjectionClassifier`
+(float32, float16 or int8 weights) predict through :func:`logits`, and the C export
+(:mod:`._export_c`) mirrors its three stages:
+
+1. **bits**: :func:`~sklearn_projection._projection.lsh_bits` packs the ``T * d`` LSH bits
+   of each row 64 to a ``uint64`` word (bit ``b`` in word ``b // 64`` at ``b % 64``);
+2. **first layer**: ``bias + sum of W[b] over the set bits b``, a gather-sum (nothing is
+   multiplied by a bit): :func:`gather_first_layer` finds each set bit with the
+   lowest-set-bit trick and a de Bruijn multiply and adds its weight row, in increasing
+   bit order. float32 weights accumulate in float32 from the bias; int8 weights
+   accumulate exactly in int32, then ``z = acc * scale + bias``; float16 weights are
+   widened to float32 first (exactly);
+3. **remaining layers**: ReLU, then ``z @ W + b`` per layer in float32 (int8: ``(z @ q) *
+   scale + b``).
+
+Since there is one path, the full classifier and its float32 compact model give
+bit-identical logits by construction.
+"""
+
+import numpy as np
+from numba import prange
+
+from ._numba import njit
+from ._projection import lsh_bits
+
+# rows per call of the bit kernel: bounds the packed bits and first layer held at once
+BATCH_ROWS = 1 << 16
+
+# de Bruijn sequence B(2, 6): (low * _DEBRUIJN) >> 58 is a distinct 6-bit index for each
+# power of two ``low`` < 2**64; _DEBRUIJN_INDEX maps it back to log2(low).
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_S58 = np.uint64(58)
+_ONE = np.uint64(1)
+
+
+def _debruijn_index():
+    table = np.zeros(64, dtype=np.int64)
+    for k in range(64):
+        low = (1 << k) * 0x03F79D71B4CB0A89 % 2**64
+        table[low >> 58] = k
+    return table
+
+
+_DEBRUIJN_INDEX = _debruijn_index()
+
+
+@njit(cache=True, parallel=True)
+def gather_first_layer(words, weights, out):
+    """``out[i] += sum of weights[b] over the set bits b of words[i]``, in increasing b.
+
+    ``out`` (n x H) is pre-filled by the caller (the float32 bias, or int32 zeros for
+    int8 weights, which then accumulate exactly in int32). Rows run in parallel.
+    """
+    table = _DEBRUIJN_INDEX
+    n, n_words = words.shape
+    n_out = weights.shape[1]
+    for i in prange(n):
+        row = out[i]
+        for w in range(n_words):
+            x = words[i, w]
+            base = w * 64
+            while x != 0:
+                low = x & (~x + _ONE)
+                b = base + table[(low * _DEBRUIJN) >> _S58]
+                for h in range(n_out):
+                    row[h] += weights[b, h]
+                x ^= low
+    return out
+
+
+def _as_float32(W):
+    return W if W.dtype == np.float32 else W.astype(np.float32)
+
+
+def first_layer(words, W, bias, scale=None):
+    """The first layer (before its ReLU) of the rows whose packed bits are ``words``.
+
+    ``W`` is float32, float16 or int8 (then ``scale`` holds its per-column float32
+    scales); ``bias`` is float32. Returns float32 (n x H).
+    """
+    n = words.shape[0]
+    if W.dtype == np.int8:
+        acc = gather_first_layer(words, W, np.zeros((n, W.shape[1]), dtype=np.int32))
+        z = acc.astype(np.float32)
+        z *= scale
+        z += bias
+        return z
+    z = np.empty((n, W.shape[1]), dtype=np.float32)
+    z[:] = bias
+    return gather_first_layer(words, _as_float32(W), z)
+
+
+def remaining_layers(z, coefs, intercepts, scales=None):
+    """ReLU, then ``z @ W + b`` for every layer after the first; returns the logits."""
+    for layer in range(1, len(coefs)):
+        np.maximum(z, 0, out=z)
+        z = z @ _as_float32(coefs[layer])
+        if scales is not None:
+            z *= scales[layer]
+        z += intercepts[layer]
+    return z
+
+
+def logits(X, seed, n_bits_total, density, coefs, intercepts, scales=None):
+    """Output logits (float32, n x n_classes) of a projection network on validated ``X``.
+
+    ``seed``, ``n_bits_total`` and ``density`` regenerate the projection; ``coefs`` and
+    ``intercepts`` are the layers over the bits (``scales``: per-layer column scales of
+    int8 weights, or None). Rows are processed in batches of :data:`BATCH_ROWS`.
+    """
+    n = X.shape[0]
+    if n <= BATCH_ROWS:
+        return _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales)
+    out = np.empty((n, intercepts[-1].shape[0]), dtype=np.float32)
+    for start in range(0, n, BATCH_ROWS):
+        X_b = X[start : start + BATCH_ROWS]
+        out[start : start + X_b.shape[0]] = _logits_batch(
+            X_b, seed, n_bits_total, density, coefs, intercepts, scales
+        )
+    return out
+
+
+def _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales):
+    words = lsh_bits(X, seed, n_bits_total, density, packed=True)
+    z = first_layer(words, coefs[0], intercepts[0], None if scales is None else scales[0])
+    return remaining_layers(z, coefs, intercepts, scales)
+
+
+def footprint_bytes(coefs, intercepts, scales=None):
+    """Bytes a projection network needs at inference (``size_bytes`` of both classifiers).
+
+    Its weight matrices at their dtype, the float32 biases (and int8 scales), plus the
+    scalars the projections are regenerated from: the 8-byte seed, the 8-byte density,
+    T, d, the number of features and one width per layer (4 bytes each). Class labels
+    are not counted (the C runtime returns class indices).
+    """
+    arrays = list(coefs) + list(intercepts) + list(scales or [])
+    return int(sum(a.nbytes for a in arrays) + 8 + 8 + 4 * (3 + len(coefs) + 1))

@@ -1,0 +1,144 @@
+"""The trainer side of ProjectionNet: the built-in trainer network, or an external teacher.
+
+After ``fit``, :attr:`ProjectionNetClassifier.trainer_` is always a fitted classifier with
+``predict_proba``: a :class:`BuiltinTrainer` (the feed-forward network trained jointly
+with the projection network) or the external teacher itself. Users compare the two
+networks with ``clf.trainer_.predict(X)`` against ``clf.predict(X)``.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _network as nn
+
+
+class BuiltinTrainer(ClassifierMixin, BaseEstimator):
+    """The built-in trainer network of a fitted ProjectionNetClassifier.
+
+    A ReLU feed-forward network over the raw features with a softmax output, trained
+    jointly with the projection network by
+    :class:`~sklearn_projection.ProjectionNetClassifier` (it cannot be fitted alone).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Its hidden layers.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        Weights and biases, layer by layer (in the dtype of the training data).
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        When the classifier was fitted on named features.
+    """
+
+    def __init__(self, hidden_layer_sizes=(256, 256)):
+        self.hidden_layer_sizes = hidden_layer_sizes
+
+    def fit(self, X, y=None):
+        """Not supported: the built-in trainer is trained by ProjectionNetClassifier.fit."""
+        raise TypeError(
+            "BuiltinTrainer is trained jointly with the projection network: fit the "
+            "ProjectionNetClassifier that holds it."
+        )
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "coefs_")
+
+    @property
+    def size_bytes(self):
+        """Bytes of its weights and biases."""
+        check_is_fitted(self)
+        return int(sum(a.nbytes for a in self.coefs_ + self.intercepts_))
+
+    def _logits(self, X):
+        z = nn.forward(X, self.coefs_, self.intercepts_)[-1]
+        if not np.isfinite(z).all():
+            raise ValueError(
+                "The trainer network's output overflowed to a non-finite value on this "
+                "input (values too large for float arithmetic); scale the features. The "
+                "projection network, which only uses signs, is not affected."
+            )
+        return z
+
+    def _validate(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities of the trainer network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return nn.softmax(self._logits(self._validate(X)))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predicted classes of the trainer network.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        return self.classes_[np.argmax(self._logits(self._validate(X)), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def fitted_teacher(trainer, X, y, sample_weight, incremental, classes):
+    """The external teacher to distil from: ``trainer`` if fitted, else a fitted clone."""
+    try:
+        check_is_fitted(trainer)
+        teacher = trainer
+    except NotFittedError:
+        if incremental:
+            raise ValueError(
+                "partial_fit needs a fitted trainer: fit the teacher first (and wrap "
+                "it in sklearn.frozen.FrozenEstimator), or use fit()."
+            ) from None
+        teacher = clone(trainer)
+        if sample_weight is not None:
+            teacher.fit(X, y, sample_weight=sample_weight)
+        else:
+            teacher.fit(X, y)
+    missing = np.setdiff1d(classes, teacher.classes_)
+    if len(missing):
+        raise ValueError(
+            f"The trainer was fitted without the classes {missing!r}; its classes_ "
+            f"must cover the classes of y, {classes!r}."
+        )
+    return teacher
+
+
+def teacher_proba(teacher, X, classes):
+    """An external teacher's probabilities, columns in the order of ``classes``."""
+    proba = np.asarray(teacher.predict_proba(X), dtype=np.float64)
+    if not np.isfinite(proba).all():
+        raise ValueError(
+            f"The trainer {type(teacher).__name__}.predict_proba returned NaN or "
+            "infinite probabilities; the projection network cannot distil from them."
+        )
+    return proba[:, np.searchsorted(teacher.classes_, classes)]
