@@ -16,6 +16,18 @@ def digits_split():
     return train_test_split(X / 16.0, y, test_size=0.3, stratify=y, random_state=0)
 
 
+@pytest.fixture(scope="session")
+def digits_model(digits_split):
+    """A ProjectionNet with a hidden-32 head over 600 bits, fitted on digits (40 epochs)."""
+    X_train, _, y_train, _ = digits_split
+    from sklearn_projection import ProjectionNetClassifier
+
+    return ProjectionNetClassifier(
+        n_projections=60, n_bits=10, projection_hidden_layer_sizes=(32,),
+        trainer_hidden_layer_sizes=(64,), max_iter=40, random_state=0,
+    ).fit(X_train, y_train)
+
+
 def load_jsonl_texts(name):
     path = SHARED_DATA / name
     if not path.exists():

@@ -14,7 +14,6 @@ BLAS threads. The subprocesses pin ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/
 count (the LSH kernels sum each row in a fixed order on one thread, whatever the count).
 """
 
-import hashlib
 import json
 import os
 import pickle
@@ -25,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
-from sklearn_projection import LSHProjection, ProjectionNetClassifier
+from sklearn_projection import ProjectionNetClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,12 +58,12 @@ for sparse in (False, True):
     Xi = sp.csr_matrix(X) if sparse else X
     clf = ProjectionNetClassifier(random_state=0, **kw).fit(Xi, y)
     clf.partial_fit(Xi, y)
-    for i, a in enumerate(clf.coefs_ + clf.intercepts_ + clf.trainer_coefs_ + clf.trainer_intercepts_):
+    for i, a in enumerate(clf.coefs_ + clf.intercepts_ + clf.trainer_.coefs_ + clf.trainer_.intercepts_):
         add(f"w{sparse}{i}", a)
     add("loss", np.array(clf.loss_curve_))
     add("seed", np.array([clf.projection_.seed_], dtype=np.uint64))
     add("proba", clf.predict_proba(Xi))
-    add("trainer", clf.predict_proba(Xi, network="trainer"))
+    add("trainer", clf.trainer_.predict_proba(Xi))
     for packed in (False, True):
         add(f"bits{packed}", LSHProjection(n_projections=3, n_bits=50, packed=packed, random_state=1).fit(Xi).transform(Xi))
 print(json.dumps({"digest": h.hexdigest(), "threads": numba.get_num_threads(),
@@ -88,7 +86,7 @@ def run_worker(size, env_extra, pythonpath=ROOT, cwd=None, wrap=None):
 
 
 def _model_arrays(clf):
-    return clf.coefs_ + clf.intercepts_ + clf.trainer_coefs_ + clf.trainer_intercepts_
+    return clf.coefs_ + clf.intercepts_ + clf.trainer_.coefs_ + clf.trainer_.intercepts_
 
 
 def test_same_random_state_gives_bit_identical_models_and_pickles(digits_split):
@@ -104,7 +102,7 @@ def test_same_random_state_gives_bit_identical_models_and_pickles(digits_split):
     # pickling keeps every bit, including the optimiser state used by partial_fit
     c = pickle.loads(pickle.dumps(a))
     np.testing.assert_array_equal(c.predict_proba(X_test), a.predict_proba(X_test))
-    np.testing.assert_array_equal(c.predict_proba(X_test, network="trainer"), a.predict_proba(X_test, network="trainer"))
+    np.testing.assert_array_equal(c.trainer_.predict_proba(X_test), a.trainer_.predict_proba(X_test))
     a.partial_fit(X_train, y_train)
     c.partial_fit(X_train, y_train)
     for u, v in zip(_model_arrays(a), _model_arrays(c), strict=True):

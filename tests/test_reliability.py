@@ -19,13 +19,12 @@ import numba.core.errors
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _reference import projection_matrix
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_projection import LSHProjection, ProjectionNetClassifier
-
-from _reference import projection_matrix
 
 BIG, SHRINK = 2.0**960, 2.0**-1000
 COUNTS = collections.Counter()
@@ -123,14 +122,14 @@ def test_classifier_projection_network_is_scale_invariant_and_trainer_overflow_i
     # the full-precision trainer is not scale invariant: on a (finite) row aligned with a
     # hidden unit's weights its activations overflow, which used to give NaN
     # probabilities silently
-    W = clf.trainer_coefs_[0]
+    W = clf.trainer_.coefs_[0]
     j = np.abs(W).sum(axis=0).argmax()
     assert np.abs(W[:, j]).sum() > 1
     x = (np.finfo(np.float64).max * np.sign(W[:, j]))[None, :]
     with pytest.raises(ValueError, match="trainer network's output overflowed"):
-        clf.predict_proba(x, network="trainer")
+        clf.trainer_.predict_proba(x)
     with pytest.raises(ValueError, match="trainer network's output overflowed"):
-        clf.predict(x, network="trainer")
+        clf.trainer_.predict(x)
     P = clf.predict_proba(x)  # the projection network answers
     assert np.isfinite(P).all()
 

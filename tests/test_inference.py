@@ -1,0 +1,86 @@
+"""The one forward path (_inference.py): gather kernel, first layer per weight type, batching, shared by both classifiers."""
+
+
+
+import numpy as np
+import pytest
+
+from sklearn_projection import _inference
+from sklearn_projection._hashing import pack_bits
+from sklearn_projection._inference import first_layer, gather_first_layer
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+DTYPES = ("float32", "float16", "int8")
+
+
+def test_gather_kernel_matches_dense_product():
+    rng = np.random.default_rng(0)
+    for n_bits in (1, 63, 64, 65, 130):
+        bits = (rng.random((9, n_bits)) < 0.5).astype(np.uint8)
+        bits[0] = 0
+        bits[1] = 1  # every bit set, including bit 63 of each word
+        W = rng.integers(-127, 128, (n_bits, 5)).astype(np.int8)
+        out = gather_first_layer(pack_bits(bits), W, np.zeros((9, 5), dtype=np.int32))
+        np.testing.assert_array_equal(out, bits.astype(np.int32) @ W.astype(np.int32))
+        Wf = rng.standard_normal((n_bits, 5)).astype(np.float32)
+        outf = gather_first_layer(pack_bits(bits), Wf, np.ones((9, 5), dtype=np.float32))
+        np.testing.assert_allclose(outf, bits @ Wf.astype(np.float64) + 1, rtol=1e-5, atol=1e-5)
+
+
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+def test_first_layer_equals_the_dense_product_for_every_weight_type(dtype):
+    rng = np.random.default_rng(0)
+    bits = (rng.random((13, 150)) < 0.4).astype(np.uint8)
+    W = rng.normal(size=(150, 7)).astype(np.float32)
+    b = rng.normal(size=7).astype(np.float32)
+    scale = None
+    if dtype == "float16":
+        W = W.astype(np.float16)
+    elif dtype == "int8":
+        W = rng.integers(-127, 128, size=(150, 7)).astype(np.int8)
+        scale = rng.random(7).astype(np.float32)
+    z = first_layer(pack_bits(bits), W, b, scale)
+    assert z.dtype == np.float32 and z.shape == (13, 7)
+    expected = bits.astype(np.float64) @ W.astype(np.float64)
+    if scale is not None:
+        expected *= scale
+    np.testing.assert_allclose(z, expected + b, rtol=1e-5, atol=1e-4)
+
+
+def test_logits_are_the_same_in_batches(digits_model, digits_split, monkeypatch):
+    """Rows beyond BATCH_ROWS go through the same path in several calls, with the same result."""
+    _, X_test, _, _ = digits_split
+    proj = digits_model.projection_
+    args = (proj.seed_, proj.n_bits_total_, proj.density_, digits_model.coefs_, digits_model.intercepts_)
+    whole = _inference.logits(X_test, *args)
+    monkeypatch.setattr(_inference, "BATCH_ROWS", 7)
+    np.testing.assert_array_equal(_inference.logits(X_test, *args), whole)
+    assert _inference.logits(X_test[:0], *args).shape == (0, 10)
+
+
+def test_both_classifiers_predict_through_the_one_path(digits_model, digits_split, monkeypatch):
+    """ProjectionNetClassifier and its compact models call _inference.logits, nothing else."""
+    _, X_test, _, _ = digits_split
+    calls = []
+    original = _inference.logits
+
+    def spy(X, *args):
+        calls.append(len(args[3]))
+        return original(X, *args)
+
+    monkeypatch.setattr(_inference, "logits", spy)
+    digits_model.predict(X_test)
+    digits_model.predict_proba(X_test)
+    digits_model.decision_function(X_test)
+    for dtype in ("float32", "float16", "int8"):
+        digits_model.to_compact(dtype).predict(X_test)
+    assert calls == [2] * 6
+
+
+def test_footprint_counts_weights_biases_scales_and_scalars():
+    W = [np.zeros((600, 32), np.int8), np.zeros((32, 10), np.int8)]
+    b = [np.zeros(32, np.float32), np.zeros(10, np.float32)]
+    s = [np.zeros(32, np.float32), np.zeros(10, np.float32)]
+    assert _inference.footprint_bytes(W, b, s) == 600 * 32 + 320 + 4 * 42 * 2 + 16 + 4 * 6

@@ -1,0 +1,126 @@
+"""Fitting (_joint_training.py): loss curve, early stopping, partial_fit, warm_start, sample weights, failures."""
+
+
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from sklearn_projection import ProjectionNetClassifier
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ALONE = dict(trainer_weight=0.0, distill_weight=0.0)
+
+
+def test_hidden_layer_and_loss_curve(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = ProjectionNetClassifier(
+        projection_hidden_layer_sizes=(32,), max_iter=30, random_state=0
+    ).fit(X_train, y_train)
+    assert [c.shape for c in clf.coefs_] == [(600, 32), (32, 10)]
+    assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
+    assert len(clf.loss_curve_) == clf.n_iter_ == 30
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3
+    assert clf.score(X_test, y_test) > 0.93
+
+
+def test_early_stopping_keeps_the_best_validation_weights(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    clf = ProjectionNetClassifier(early_stopping=True, max_iter=200, random_state=0)
+    clf.fit(X_train, y_train)
+    # measured: stops after 50 epochs at 0.959 test accuracy (best validation 0.968)
+    assert len(clf.validation_scores_) == clf.n_iter_ < 200
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+    assert clf.score(X_test, y_test) > 0.93
+    with pytest.raises(ValueError, match="early_stopping"):
+        clf.partial_fit(X_train, y_train)
+
+
+def test_partial_fit_streams_to_the_accuracy_of_fit(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    classes = np.unique(y_train)
+    clf = ProjectionNetClassifier(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X_train[:50], y_train[:50])
+    chunks = np.array_split(np.arange(len(X_train)), 5)
+    for epoch in range(30):
+        for idx in chunks:
+            clf.partial_fit(X_train[idx], y_train[idx], classes=classes if epoch == 0 else None)
+    assert clf.n_iter_ == 150
+    assert clf.score(X_test, y_test) >= 0.95
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X_train[:5], np.full(5, 42))
+
+
+def test_warm_start_continues_training(digits_split):
+    X_train, _, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(max_iter=3, warm_start=True, random_state=0).fit(X_train, y_train)
+    seed, first = clf.projection_.seed_, clf.loss_curve_[-1]
+    clf.fit(X_train, y_train)
+    assert clf.n_iter_ == 6 and clf.projection_.seed_ == seed
+    assert clf.loss_curve_[-1] < first
+    with pytest.raises(ValueError, match="same classes"):
+        clf.fit(X_train[y_train < 5], y_train[y_train < 5])
+
+
+def test_sample_weight_zero_drops_rows():
+    X, y = load_iris(return_X_y=True)
+    sw = np.ones(len(y))
+    sw[::3] = 0
+    kw = dict(n_projections=16, n_bits=8, trainer_hidden_layer_sizes=(16,), batch_size=len(y),
+              max_iter=40, shuffle=False, random_state=0)
+    weighted = ProjectionNetClassifier(**kw).fit(X, y, sample_weight=sw)
+    kw["batch_size"] = int(sw.sum())
+    dropped = ProjectionNetClassifier(**kw).fit(X[sw > 0], y[sw > 0])
+    np.testing.assert_allclose(weighted.predict_proba(X), dropped.predict_proba(X), rtol=1e-5)
+
+
+def test_convergence_warning_when_max_iter_is_reached():
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        ProjectionNetClassifier(max_iter=2, random_state=0).fit(X, y)
+
+
+def test_fit_time_overhead_is_small_against_the_same_mlp_in_epochs(digits_split):
+    """Sanity (not timing): the trainer is the same size as MLPClassifier's network."""
+    X_train, _, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(max_iter=2, random_state=0).fit(X_train, y_train)
+    mlp = MLPClassifier((256, 256), max_iter=2, random_state=0).fit(X_train, y_train)
+    assert clf.trainer_size_bytes_ == sum(a.nbytes for a in mlp.coefs_ + mlp.intercepts_)
+
+
+def test_partial_fit_and_sample_weight_edge_cases():
+    X, y = load_iris(return_X_y=True)
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, random_state=0)
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="sums to zero|at least one non-zero"):
+        ProjectionNetClassifier().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        ProjectionNetClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="needs a fitted trainer"):
+        ProjectionNetClassifier(trainer=LogisticRegression()).partial_fit(X, y, classes=[0, 1, 2])
+    # zero-weight minibatches are skipped, not turned into NaN weights
+    sw = np.r_[np.zeros(100), np.ones(50)]
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, batch_size=50, shuffle=False,
+                                  max_iter=5, random_state=0).fit(X, y, sample_weight=sw)
+    assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_failed_first_partial_fit_leaves_the_estimator_unfitted():
+    from sklearn.exceptions import NotFittedError
+
+    X, y = load_iris(return_X_y=True)
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, random_state=0)
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "classes_")
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert list(clf.classes_) == [0, 1, 2]

@@ -1,0 +1,41 @@
+"""The njit wrapper (_numba.py): pure-Python fallback, parallel launches, cache fallback."""
+
+import warnings
+
+import numba
+import numpy as np
+
+from sklearn_projection import _numba
+
+
+def _wraps_around(x):
+    return x * np.uint64(0x9E3779B97F4A7C15)
+
+
+def test_disabled_jit_runs_python_and_silences_only_the_intended_overflow(monkeypatch):
+    monkeypatch.setattr(numba.config, "DISABLE_JIT", True)
+    kernel = _numba.njit(cache=True)(_wraps_around)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # uint64 wrap-around would warn without the wrapper
+        assert int(kernel(np.uint64(3))) == (3 * 0x9E3779B97F4A7C15) % 2**64
+
+
+def test_parallel_kernels_are_wrapped_and_give_the_kernel_result():
+    def total(x):
+        s = 0.0
+        for i in numba.prange(x.shape[0]):
+            s += x[i]
+        return s
+
+    kernel = _numba.njit(parallel=True)(total)
+    assert hasattr(kernel, "kernel")
+    assert kernel(np.arange(100.0)) == 4950.0
+    assert isinstance(_numba._threadsafe_layer(), bool)
+
+
+def test_uncachable_function_falls_back_to_no_cache():
+    # functions defined by exec have no source file: numba cannot cache them
+    namespace = {}
+    exec("def f(x):\n    return x + 1\n", namespace)
+    kernel = _numba.njit(cache=True)(namespace["f"])
+    assert kernel(41) == 42
