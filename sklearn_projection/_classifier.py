@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _inference
-from . import _network as nn
+from ._inference import LogitsClassifierMixin
 from ._joint_training import JointTrainingMixin
 from ._trainer import BuiltinTrainer, teacher_proba
 
@@ -25,12 +25,26 @@ def _deprecated_attribute(old, new):
     )
 
 
-def _binary_as_1d(z):
-    """Logits as scikit-learn's decision_function: one column of differences for 2 classes."""
-    return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+class _ExternalTrainerView:
+    """The deprecated ``network="trainer"`` answers of a classifier with an external teacher:
+    the input checked against the classifier, the teacher's columns in ``classes_`` order."""
+
+    def __init__(self, clf):
+        self.clf = clf
+
+    def predict_proba(self, X):
+        self.clf._validate(X)
+        return teacher_proba(self.clf.trainer_, X, self.clf.classes_)
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        return self.clf.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-class ProjectionNetClassifier(JointTrainingMixin, ClassifierMixin, BaseEstimator):
+class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
     """ProjectionNet (Ravi, 2017): a full trainer network teaches a tiny projection network.
 
     Two networks are trained together with minibatch Adam:
@@ -304,7 +318,10 @@ class ProjectionNetClassifier(JointTrainingMixin, ClassifierMixin, BaseEstimator
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     # ---------------------------------------------------------------- inference
-    def _validate_predict_input(self, X):
+    # decision_function, predict_proba, predict_log_proba and predict come from
+    # LogitsClassifierMixin over _validate and _logits; the latter three also take the
+    # deprecated network= argument here.
+    def _validate(self, X):
         check_is_fitted(self)
         return validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
@@ -317,10 +334,10 @@ class ProjectionNetClassifier(JointTrainingMixin, ClassifierMixin, BaseEstimator
             X, proj.seed_, proj.n_bits_total_, proj.density_, self.coefs_, self.intercepts_
         )
 
-    def _trainer_network(self, network):
-        """True for the deprecated ``network="trainer"``; validates and warns once."""
+    def _predictor(self, network):
+        """The model that answers: ``trainer_`` for the deprecated ``network="trainer"``."""
         if network is _NO_NETWORK:
-            return False
+            return super()
         if network not in ("projection", "trainer"):
             raise ValueError(f"network must be 'projection' or 'trainer', got {network!r}.")
         warnings.warn(
@@ -330,28 +347,11 @@ class ProjectionNetClassifier(JointTrainingMixin, ClassifierMixin, BaseEstimator
             FutureWarning,
             stacklevel=3,
         )
-        return network == "trainer"
-
-    def _trainer_proba(self, X):
+        if network == "projection":
+            return super()
         if isinstance(self.trainer_, BuiltinTrainer):
-            return self.trainer_.predict_proba(X)
-        self._validate_predict_input(X)
-        return teacher_proba(self.trainer_, X, self.classes_)
-
-    def decision_function(self, X):
-        """Output logits of the projection network.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
-            float32 logits; with two classes, the logit of ``classes_[1]`` minus that of
-            ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
-        """
-        return _binary_as_1d(self._logits(self._validate_predict_input(X)))
+            return self.trainer_
+        return _ExternalTrainerView(self)
 
     def predict_proba(self, X, network=_NO_NETWORK):
         """Class probabilities of the projection network: softmax of its logits, in float64.
@@ -366,19 +366,11 @@ class ProjectionNetClassifier(JointTrainingMixin, ClassifierMixin, BaseEstimator
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        if self._trainer_network(network):
-            return self._trainer_proba(X)
-        z = self._logits(self._validate_predict_input(X))
-        return nn.softmax(z.astype(np.float64, copy=False))
+        return self._predictor(network).predict_proba(X)
 
     def predict_log_proba(self, X, network=_NO_NETWORK):
-        """Logarithm of :meth:`predict_proba`."""
-        if self._trainer_network(network):
-            proba = self._trainer_proba(X)
-        else:
-            proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba)
+        """Logarithm of :meth:`predict_proba` (``network`` is deprecated)."""
+        return self._predictor(network).predict_log_proba(X)
 
     def predict(self, X, network=_NO_NETWORK):
         """Predicted classes of the projection network.
@@ -393,11 +385,7 @@ class ProjectionNetClassifier(JointTrainingMixin, ClassifierMixin, BaseEstimator
         -------
         y : ndarray of shape (n_samples,)
         """
-        if self._trainer_network(network):
-            scores = self._trainer_proba(X)
-        else:
-            scores = self._logits(self._validate_predict_input(X))
-        return self.classes_[np.argmax(scores, axis=1)]
+        return self._predictor(network).predict(X)
 
     @property
     def size_bytes(self):

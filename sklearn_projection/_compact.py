@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _format, _inference
 from ._format import DTYPES, INT8_MAX_BITS
-from ._network import softmax
+from ._inference import LogitsClassifierMixin
 from ._projection import MAX_TOTAL_BITS
 
 
@@ -33,7 +33,7 @@ def _quantize_int8(W):
     return q, scale
 
 
-class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
+class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
     """The deployable part of a fitted ProjectionNetClassifier: seed, sizes and layers.
 
     Create it from a fitted classifier with
@@ -232,63 +232,6 @@ class CompactProjectionClassifier(ClassifierMixin, BaseEstimator):
             X, self.seed_, self.n_bits_total_, self.density_, self.coefs_, self.intercepts_,
             self.scales_,
         )
-
-    def decision_function(self, X):
-        """Output logits of the projection network (float32).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
-            float32 logits; with two classes, the logit of ``classes_[1]`` minus that of
-            ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
-        """
-        z = self._logits(self._validate(X))
-        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
-
-    def predict_proba(self, X):
-        """Class probabilities: softmax of the logits, in float64.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return softmax(self._logits(self._validate(X)).astype(np.float64))
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predicted classes.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        scores = self._logits(self._validate(X))
-        return self.classes_[np.argmax(scores, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

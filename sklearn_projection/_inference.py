@@ -23,6 +23,7 @@ bit-identical logits by construction.
 import numpy as np
 from numba import prange
 
+from ._network import softmax
 from ._numba import njit
 from ._projection import lsh_bits
 
@@ -139,3 +140,66 @@ def footprint_bytes(coefs, intercepts, scales=None):
     """
     arrays = list(coefs) + list(intercepts) + list(scales or [])
     return int(sum(a.nbytes for a in arrays) + 8 + 8 + 4 * (3 + len(coefs) + 1))
+
+
+class LogitsClassifierMixin:
+    """``decision_function``, ``predict_proba``, ``predict_log_proba`` and ``predict`` of a
+    classifier that defines ``_validate(X)`` (scikit-learn input validation) and
+    ``_logits(X)`` (output logits of validated ``X``); ``classes_`` labels the logits."""
+
+    def decision_function(self, X):
+        """Output logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes), or (n_samples,) for two classes
+            The logits; with two classes, the logit of ``classes_[1]`` minus that of
+            ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
+        """
+        z = self._logits(self._validate(X))
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax of the logits, in float64.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return softmax(self._logits(self._validate(X)).astype(np.float64, copy=False))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predicted classes: the class of the largest logit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        scores = self._logits(self._validate(X))
+        return self.classes_[np.argmax(scores, axis=1)]

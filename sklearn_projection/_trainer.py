@@ -12,9 +12,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _network as nn
+from ._inference import LogitsClassifierMixin
 
 
-class BuiltinTrainer(ClassifierMixin, BaseEstimator):
+class BuiltinTrainer(LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
     """The built-in trainer network of a fitted ProjectionNetClassifier.
 
     A ReLU feed-forward network over the raw features with a softmax output, trained
@@ -56,6 +57,7 @@ class BuiltinTrainer(ClassifierMixin, BaseEstimator):
         return int(sum(a.nbytes for a in self.coefs_ + self.intercepts_))
 
     def _logits(self, X):
+        """Output logits of validated ``X``; raises where the dense network overflows."""
         z = nn.forward(X, self.coefs_, self.intercepts_)[-1]
         if not np.isfinite(z).all():
             raise ValueError(
@@ -70,37 +72,6 @@ class BuiltinTrainer(ClassifierMixin, BaseEstimator):
         return validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
         )
-
-    def predict_proba(self, X):
-        """Class probabilities of the trainer network.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return nn.softmax(self._logits(self._validate(X)))
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predicted classes of the trainer network.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-        """
-        return self.classes_[np.argmax(self._logits(self._validate(X)), axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
