@@ -1,8 +1,14 @@
-"""Dense feed-forward layers in numpy: initialisation, forward pass, backward pass, losses.
+"""Dense feed-forward layers in numpy and the ProjectionNet objective, as pure functions.
 
 A network is a pair of lists ``coefs`` (fan_in x fan_out) and ``intercepts`` (fan_out),
 ReLU between layers and a softmax at the output, as in scikit-learn's MLPClassifier.
 The first layer's input may be a scipy sparse matrix; every other array is dense.
+
+:func:`joint_objective` is the loss and the gradients of both networks on one minibatch
+(``λ1·CE(trainer, y) + λ2·CE(projection, q) + λ3·CE(projection, y)`` plus an L2 penalty
+per trained network); the fitting loop (:mod:`._joint_training`) only feeds it minibatches
+and hands its gradients to :class:`._optim.Adam`. Training only: at inference both
+classifiers use :mod:`._inference`.
 """
 
 import numpy as np
