@@ -1,4 +1,10 @@
-"""Helpers shared by the benchmark scripts: timing, model bytes, CSV/Markdown output, plots."""
+"""Helpers shared by the benchmark scripts: timing, model bytes, CSV/Markdown output, plots,
+and where a run writes (:func:`output_args`).
+
+The scripts are modules of the ``benchmarks`` package; run them from the project root as
+``python -m benchmarks.<name>`` (``python benchmarks/<name>.py`` works too: each script puts
+the project root on ``sys.path`` when run as a file).
+"""
 
 import csv
 import datetime
@@ -6,6 +12,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -65,9 +72,16 @@ def linear_bytes(est):
     return array_bytes(est.coef_, est.intercept_)
 
 
+def network_bytes(clf):
+    """Bytes of a fitted ProjectionNetClassifier's network as the result files count them:
+    float32 weights and biases plus the 8-byte seed (what the deprecated ``projection_size_bytes_``
+    returned; ``clf.size_bytes`` also counts T, d, density and the layer widths)."""
+    return int(sum(a.nbytes for a in clf.coefs_ + clf.intercepts_) + 8)
+
+
 def pnet_bytes(clf):
-    """(float32 bytes as measured by projection_size_bytes_, int8 bytes computed)."""
-    return clf.projection_size_bytes_, int8_bytes([c.shape for c in clf.coefs_])
+    """(float32 bytes as :func:`network_bytes` counts them, int8 bytes computed)."""
+    return network_bytes(clf), int8_bytes([c.shape for c in clf.coefs_])
 
 
 def write_csv(rows, path, columns=None):
@@ -134,12 +148,81 @@ def machine():
             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
 
 
-def common_args(ap, datasets):
-    ap.add_argument("--quick", action="store_true", help="tiny slice and grid, for CI (seconds)")
-    ap.add_argument("--datasets", default=",".join(datasets), help="comma-separated subset of " + ",".join(datasets))
-    ap.add_argument("--out-dir", default=str(RESULTS), help="where CSV and Markdown go")
-    ap.add_argument("--img-dir", default=str(IMG), help="where PNG plots go")
+def output_args(ap, partial=None, quick_help="tiny slice and grid, for CI (seconds)"):
+    """Add ``--quick``, ``--out-dir`` (alias ``--out``) and ``--img-dir`` to ``ap``, and resolve
+    the two directories when ``ap.parse_args()`` returns:
+
+    - a full run (no ``--quick``, and not a partial run, see below) writes ``benchmarks/results/``
+      and ``docs/img/`` unless ``--out-dir``/``--img-dir`` say otherwise;
+    - a quick run writes a new temporary directory, or ``--out-dir``, and never the committed
+      results: ``--out-dir benchmarks/results`` or ``--img-dir docs/img`` with ``--quick`` is
+      refused;
+    - a partial run (``partial(args)`` is true: e.g. a subset that would replace a committed file
+      with fewer rows) also defaults to a new temporary directory; an explicit ``--out-dir``
+      is obeyed;
+    - ``--img-dir`` defaults to ``<out-dir>/img`` unless the run writes ``benchmarks/results/``.
+
+    Where the run writes is logged (stderr) as soon as the arguments are parsed.
+    """
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--out-dir", "--out", dest="out_dir", default=None,
+                    help="where CSV and Markdown go (default: benchmarks/results for a full run, "
+                         "a new temporary directory for --quick)")
+    ap.add_argument("--img-dir", default=None,
+                    help="where PNG plots go (default: docs/img when writing benchmarks/results, else <out-dir>/img)")
+    parse_known_args = ap.parse_known_args
+
+    def parse_and_resolve(args=None, namespace=None):
+        ns, rest = parse_known_args(args, namespace)
+        try:
+            resolve_output_dirs(ns, ap.prog, quick=ns.quick, partial=partial is not None and bool(partial(ns)))
+        except ValueError as e:
+            ap.error(str(e))
+        return ns, rest
+
+    ap.parse_known_args = parse_and_resolve  # parse_args() goes through it
     return ap
+
+
+def common_args(ap, datasets, subsets_are_full=True):
+    """:func:`output_args` plus ``--datasets``. With ``subsets_are_full=False`` (a script that
+    writes one merged file, not one file per data set), a subset of data sets is a partial run."""
+    ap.add_argument("--datasets", default=",".join(datasets), help="comma-separated subset of " + ",".join(datasets))
+    return output_args(ap, partial=None if subsets_are_full else
+                       (lambda a: set(a.datasets.split(",")) != set(datasets)))
+
+
+def _inside(path, root):
+    path, root = Path(path).resolve(), root.resolve()
+    return path == root or root in path.parents
+
+
+def resolve_output_dirs(args, prog, quick, partial=False):
+    """Set ``args.out_dir`` and ``args.img_dir`` (strings) as :func:`output_args` describes."""
+    if quick:
+        for given, committed, opt in ((args.out_dir, RESULTS, "--out-dir"), (args.img_dir, IMG, "--img-dir")):
+            if given is not None and _inside(given, committed):
+                raise ValueError(
+                    f"{opt} {given}: a --quick run must not write into {committed}, which holds the committed "
+                    f"results; omit {opt} (a temporary directory is used) or give another directory")
+    if quick or partial:
+        if args.out_dir is None:
+            name = prog.split()[-1].removesuffix(".py").rsplit(".", 1)[-1] if prog else "benchmark"
+            args.out_dir = tempfile.mkdtemp(prefix=f"{name}-{'quick' if quick else 'partial'}-")
+    elif args.out_dir is None:
+        args.out_dir = str(RESULTS)
+    if args.img_dir is None:
+        args.img_dir = str(IMG) if _inside(args.out_dir, RESULTS) else str(Path(args.out_dir) / "img")
+    args.out_dir, args.img_dir = str(args.out_dir), str(args.img_dir)
+    kind = "quick" if quick else "partial" if partial else "full"
+    log(f"{kind} run: results to {args.out_dir}, plots to {args.img_dir}")
+    return args
+
+
+def written(args):
+    """The closing line of a run: where its files are."""
+    print(f"results in {args.out_dir}" + ("" if _inside(args.out_dir, RESULTS) else
+                                          " (benchmarks/results/ left alone)"))
 
 
 def log(*a):

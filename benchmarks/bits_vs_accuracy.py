@@ -11,11 +11,15 @@ In this implementation the bits depend only on the product T*d (the projection m
 hashed column by column from (seed, feature) for T*d bits; T and d only group them), so
 the sweep is over T*d.
 
-Writes <out-dir>/bits_vs_accuracy.csv (one row per fit), bits_vs_accuracy_summary.csv
-(mean over seeds) and <img-dir>/bits_vs_accuracy.png, pareto.png.
+Writes <out-dir>/bits_vs_accuracy_<data set>.csv (one row per fit), bits_vs_accuracy_summary.csv
+(mean over seeds), joint_vs_alone.csv/.md and <img-dir>/bits_vs_accuracy.png, pareto.png. A full
+run writes benchmarks/results/ and docs/img/; ``--quick`` writes a new temporary directory (or
+``--out-dir``) and prints where, never the committed results.
 
-    PYTHONPATH=. python benchmarks/bits_vs_accuracy.py            # full (long: MNIST 60k)
-    PYTHONPATH=. python benchmarks/bits_vs_accuracy.py --quick    # seconds, tiny slices
+From the project root::
+
+    python -m benchmarks.bits_vs_accuracy            # full (long: MNIST 60k)
+    python -m benchmarks.bits_vs_accuracy --quick    # seconds, tiny slices
 """
 
 import argparse
@@ -23,15 +27,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
-from datasets import load_dataset  # noqa: E402
+from sklearn_projection import LSHProjection, ProjectionNetClassifier
 
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklearn_projection import LSHProjection, ProjectionNetClassifier  # noqa: E402
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.datasets import load_dataset  # noqa: E402
 
 DATASETS = ("digits", "mnist", "trec6", "sms_spam")
 # (T, d) per budget; only T*d matters to the bits (see the module docstring)
@@ -93,7 +98,7 @@ def run_dataset(name, quick, path=None, n_seeds=None):
                                               max_iter=epochs, tol=0.0, random_state=seed, **kw)
                 _, fit_s = C.timed(clf.fit, Xtr, ytr)
                 acc = clf.score(Xte, yte)
-                tacc = np.mean(clf.predict(Xte, network="trainer") == yte) if mode == "joint" else np.nan
+                tacc = np.mean(clf.trainer_.predict(Xte) == yte) if mode == "joint" else np.nan
                 f32, i8 = C.pnet_bytes(clf)
                 row.update(method=f"ProjectionNet {mode}", accuracy=acc, trainer_accuracy=tacc, fit_s=fit_s,
                            bytes=f32, int8_bytes_computed=i8)
@@ -213,6 +218,7 @@ def main(argv=None):
         print("wrote", plot(summary, args.img_dir), C.plot_pareto(out_dir, args.img_dir))
     except ImportError:
         print("matplotlib not installed (pip install '.[bench]'): no plots")
+    C.written(args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ split an ``MLPClassifier(256, 256)``, a ``LogisticRegression`` and a
   on the same test rows (tiled), with 1 thread and with all threads (numba threads for the
   compact model, BLAS threads via threadpoolctl for the others), all in one run.
 
-Usage::
+Prints Markdown tables; writes no file except the ``--json`` path, if given. From the project
+root::
 
     python -m benchmarks.compact_inference            # full run (a few minutes on 2 cores)
     python -m benchmarks.compact_inference --quick    # tiny slices, seconds; checks it runs
@@ -42,9 +43,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from benchmarks.datasets import load_digits_split, load_text
 from sklearn_projection import ProjectionNetClassifier
 from sklearn_projection._export_c import c_weight_bytes
+
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.datasets import load_digits_split, load_text  # noqa: E402
 
 _DRIVER = r"""
 #include <stdio.h>

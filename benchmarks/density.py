@@ -10,9 +10,13 @@ eighth of "auto", on every benchmark data set, over several seeds, and times ``p
 of the hidden-64 model on the test set (seed 0, best of 3, default threads).
 
 Writes <out-dir>/density_<data set>.csv (so data sets can run in separate processes), then
-merges every such CSV found into density.csv and density.md.
+merges every such CSV found into density.csv and density.md. A full run writes
+benchmarks/results/; ``--quick`` writes a new temporary directory (or ``--out-dir``) and prints
+where, never the committed results.
 
-    PYTHONPATH=. python benchmarks/density.py [--quick] [--datasets mnist,digits]
+From the project root::
+
+    python -m benchmarks.density [--quick] [--datasets mnist,digits]
 """
 
 import argparse
@@ -21,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
-from datasets import load_dataset  # noqa: E402
+from sklearn_projection import ProjectionNetClassifier
 
-from sklearn_projection import ProjectionNetClassifier  # noqa: E402
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.datasets import load_dataset  # noqa: E402
 
 DATASETS = ("digits", "mnist", "trec6", "sms_spam")
 FACTORS = (2.0, 1.0, 0.5, 0.25, 0.125)  # density = factor / sqrt(n_features), at most 1
@@ -74,6 +80,7 @@ def main(argv=None):
         "± std", "PN alone h64", "± std", "h64 predict ms (test set)", "seeds"])
     (out_dir / "density.md").write_text(md + "\n")
     print(md)
+    C.written(args)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,13 @@ MLPClassifier(256, 256) for the same number of epochs, and the bytes of each mod
 model made compact at int8 (``to_compact("int8")``): its accuracy and ``size_bytes``, measured.
 
 Writes <out-dir>/mnist_acceptance.csv (mnist_acceptance_seed<N>.csv for another ``--seed``) and
-prints the Markdown table.
+prints the Markdown table. A full run writes benchmarks/results/. ``--quick``, and a partial run
+that would replace a committed file with other numbers (a subset of ``--configs`` at seed 0, or
+other ``--epochs``), write a new temporary directory (or ``--out-dir``) and print where.
 
-    PYTHONPATH=. python benchmarks/mnist_acceptance.py [--epochs 20] [--configs h40,h64] [--seed 0] [--quick]
+From the project root::
+
+    python -m benchmarks.mnist_acceptance [--epochs 20] [--configs h40,h64] [--seed 0] [--quick]
 """
 
 import argparse
@@ -18,11 +22,15 @@ from pathlib import Path
 import numpy as np
 from sklearn.neural_network import MLPClassifier
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
-from datasets import load_mnist  # noqa: E402
+from sklearn_projection import ProjectionNetClassifier
 
-from sklearn_projection import ProjectionNetClassifier  # noqa: E402
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.datasets import load_mnist  # noqa: E402
+
+EPOCHS = 20
 
 ALONE = dict(trainer_weight=0, distill_weight=0)
 CONFIGS = {
@@ -48,15 +56,15 @@ COLUMNS = ["config", "accuracy", "trainer_accuracy", "fit_s", "fit_over_mlp_fit"
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--quick", action="store_true", help="5k/1k rows, 2 epochs")
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--configs", default="all", help="comma-separated substrings of the config names")
     ap.add_argument("--seed", type=int, default=0, help="random_state of the ProjectionNet fits")
-    ap.add_argument("--out-dir", default=str(C.RESULTS))
-    ap.add_argument("--img-dir", default=str(C.IMG), help="unused (no plot)")
+    # the committed seed-N files (N > 0) hold a few configs; seed 0's holds them all
+    C.output_args(ap, partial=lambda a: a.epochs != EPOCHS or (a.seed == 0 and a.configs != "all"),
+                  quick_help="2k/500 rows, 2 epochs")  # --img-dir is accepted and unused (no plot)
     args = ap.parse_args(argv)
     C.quiet_convergence()
-    n_train, n_test, epochs = (5000, 1000, 2) if args.quick else (None, None, args.epochs)
+    n_train, n_test, epochs = (2000, 500, 2) if args.quick else (None, None, args.epochs)
     X_train, X_test, y_train, y_test = load_mnist(n_train, n_test)
 
     mlp = MLPClassifier((256, 256), max_iter=epochs, tol=0.0, random_state=0)
@@ -78,10 +86,10 @@ def main(argv=None):
         joint = kw.get("trainer_weight", 1) != 0
         rows.append(dict(
             config=name, accuracy=clf.score(X_test, y_test),
-            trainer_accuracy=np.mean(clf.predict(X_test, network="trainer") == y_test) if joint else "",
+            trainer_accuracy=np.mean(clf.trainer_.predict(X_test) == y_test) if joint else "",
             fit_s=fit_s, fit_over_mlp_fit=fit_s / mlp_fit, predict_ms=pred_s * 1e3,
-            mlp_predict_over_predict=mlp_pred / pred_s, bytes=clf.projection_size_bytes_,
-            mlp_bytes_over_bytes=mlp_bytes / clf.projection_size_bytes_,
+            mlp_predict_over_predict=mlp_pred / pred_s, bytes=C.network_bytes(clf),
+            mlp_bytes_over_bytes=mlp_bytes / C.network_bytes(clf),
             int8_accuracy=compact.score(X_test, y_test), int8_bytes=compact.size_bytes,
             mlp_bytes_over_int8_bytes=mlp_bytes / compact.size_bytes))
         C.log(rows[-1])
@@ -91,6 +99,7 @@ def main(argv=None):
         "model (600 bits)", "test accuracy", "trainer accuracy", "fit s", "fit / MLP fit", "predict ms (10k rows)",
         "MLP predict time / this", "float32 bytes", "MLP coef bytes / bytes", "int8 compact accuracy",
         "int8 compact bytes", "MLP coef bytes / int8 bytes"]))
+    C.written(args)
 
 
 if __name__ == "__main__":

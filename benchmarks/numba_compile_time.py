@@ -6,8 +6,8 @@ again for the "warm" runs (kernels are loaded from the cache). Reported per proc
 import time, the first dense transform, the first sparse transform and the first
 ``fit`` + ``predict`` of a tiny classifier, against the same calls made a second time.
 
-Usage: ``python benchmarks/numba_compile_time.py [--warm-runs 2]``. Wall-clock numbers;
-on a shared machine they vary with load.
+From the project root: ``python -m benchmarks.numba_compile_time [--warm-runs 2]``. Prints a
+table; writes no file. Wall-clock numbers; on a shared machine they vary with load.
 """
 
 import argparse

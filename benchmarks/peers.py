@@ -16,10 +16,14 @@ MLPClassifier(256, 256).
 Text models also need their featurizer (TF-IDF vocabulary; nothing for hashing): its
 pickled size is a separate column.
 
-Writes <out-dir>/peers.csv, peers.md and (with MNIST) acceptance.md, and <img-dir>/pareto.png.
+Writes <out-dir>/peers_<data set>.csv, peers.csv, peers.md and (with MNIST) acceptance.md, and
+<img-dir>/pareto.png. A full run writes benchmarks/results/ and docs/img/; ``--quick`` writes a
+new temporary directory (or ``--out-dir``) and prints where, never the committed results.
 
-    PYTHONPATH=. python benchmarks/peers.py            # full (long: MNIST 60k)
-    PYTHONPATH=. python benchmarks/peers.py --quick    # seconds, tiny slices
+From the project root::
+
+    python -m benchmarks.peers            # full (long: MNIST 60k)
+    python -m benchmarks.peers --quick    # seconds, tiny slices
 """
 
 import argparse
@@ -28,18 +32,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.random_projection import SparseRandomProjection
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
-from datasets import load_dataset  # noqa: E402
+from sklearn_projection import ProjectionNetClassifier
 
-from sklearn.feature_extraction.text import HashingVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression, SGDClassifier  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.random_projection import SparseRandomProjection  # noqa: E402
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklearn_projection import ProjectionNetClassifier  # noqa: E402
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.datasets import load_dataset  # noqa: E402
 
 DATASETS = ("digits", "mnist", "trec6", "sms_spam")
 EPOCHS = {"digits": 100, "mnist": 10, "trec6": 20, "sms_spam": 20}
@@ -103,7 +108,7 @@ def run_dataset(name, quick):
                          predict_rows_per_s=te.shape[0] / pred_s, model_bytes=b, int8_bytes_computed=b8,
                          featurizer_bytes=fb, epochs=epochs if "Net" in method or "MLP" in method else ""))
         if isinstance(est, ProjectionNetClassifier):
-            rows[-1]["trainer_accuracy"] = np.mean(est.predict(te, network="trainer") == yte)
+            rows[-1]["trainer_accuracy"] = np.mean(est.trainer_.predict(te) == yte)
             compact = est.to_compact("int8")
             rows[-1].update(compact_int8_accuracy=compact.score(te, yte), compact_int8_bytes=compact.size_bytes)
         C.log(f"   {method:50s} {rows[-1]['accuracy']:.4f} fit {fit_s:.1f}s {b} B")
@@ -170,6 +175,7 @@ def main(argv=None):
         print("wrote", C.plot_pareto(out_dir, args.img_dir))
     except ImportError:
         print("matplotlib not installed (pip install '.[bench]'): no plot")
+    C.written(args)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,16 @@ scipy/numpy either way; it is re-timed in each setting). Throughput: rows/s and
 nnz(X)·bits/s. Memory: the bytes of SRP's ``components_`` (data + indices + indptr)
 against the pickled size of the fitted LSHProjection.
 
-Writes <out-dir>/projection_speed.csv and projection_speed.md.
+Writes <out-dir>/projection_speed.csv and projection_speed.md. A full run (both inputs) writes
+benchmarks/results/; ``--quick``, or one input only, writes a new temporary directory (or
+``--out-dir``) and prints where, never the committed results.
 
-    PYTHONPATH=. python benchmarks/projection_speed.py [--quick]
+From the project root::
+
+    python -m benchmarks.projection_speed [--quick]
 """
 
 import argparse
-import os
 import pickle
 import sys
 from pathlib import Path
@@ -25,15 +28,16 @@ from pathlib import Path
 import numba
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.random_projection import SparseRandomProjection
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
-from datasets import _load_jsonl, load_mnist  # noqa: E402
+from sklearn_projection import LSHProjection
 
-from sklearn.feature_extraction.text import CountVectorizer  # noqa: E402
-from sklearn.random_projection import SparseRandomProjection  # noqa: E402
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklearn_projection import LSHProjection  # noqa: E402
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.datasets import _load_jsonl, load_mnist  # noqa: E402
 
 DATASETS = ("mnist", "text")
 BITS = (64, 600, 1600)
@@ -57,7 +61,7 @@ def inputs(names, quick):
 
 
 def main(argv=None):
-    ap = C.common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), DATASETS)
+    ap = C.common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), DATASETS, subsets_are_full=False)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args(argv)
     repeat = 2 if args.quick else args.repeat
@@ -100,6 +104,7 @@ def main(argv=None):
                            "SRP stored matrix bytes", "LSHProjection pickled bytes"])
     (out_dir / "projection_speed.md").write_text(md + "\n")
     print(md)
+    C.written(args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-"""Assemble docs/benchmarks.md from the CSV/Markdown results the three benchmark scripts wrote.
+"""Assemble docs/benchmarks.md from the CSV/Markdown results the benchmark scripts wrote.
 
-    PYTHONPATH=. python benchmarks/report.py [--out-dir benchmarks/results] [--doc docs/benchmarks.md]
+From the project root::
+
+    python -m benchmarks.report [--out-dir benchmarks/results] [--doc docs/benchmarks.md]
 
 Everything in docs/benchmarks.md is generated from benchmarks/results/; the interpretation
 lives in docs/method.md.
@@ -12,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
-from datasets import SOURCES  # noqa: E402
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.datasets import SOURCES  # noqa: E402
 
 ORDER = ("digits", "mnist", "trec6", "sms_spam")
 
@@ -143,18 +147,18 @@ The projection speed table was taken alone on the idle machine, at 1 and 2 numba
 ## Regenerate
 
 ```bash
-pip install ".[bench]"        # matplotlib for the plots
-export PYTHONPATH=.           # from the project root, if the package is not installed
-python benchmarks/bits_vs_accuracy.py     # here: MNIST 12.5 min (2 seeds), digits + both texts 8.6 min (5 seeds)
-python benchmarks/peers.py                # here: MNIST 3 min, digits + both texts 1 min
-python benchmarks/text_density.py         # under a minute
-python benchmarks/projection_speed.py     # 10 s
-python benchmarks/report.py               # this file
+pip install ".[bench]"        # matplotlib for the plots; run from the project root
+python -m benchmarks.bits_vs_accuracy     # here: MNIST 12.5 min (2 seeds), digits + both texts 8.6 min (5 seeds)
+python -m benchmarks.peers                # here: MNIST 3 min, digits + both texts 1 min
+python -m benchmarks.text_density         # under a minute
+python -m benchmarks.projection_speed     # 10 s
+python -m benchmarks.report               # this file
 # each of the first two also takes --datasets digits,mnist,trec6,sms_spam (one CSV per data set,
 # so data sets can run in separate processes) and --plots-only (merge CSVs, redraw);
 # OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 for the accuracy scripts avoids
 # thread oversubscription when two run side by side (how the numbers below were taken);
-# every script takes --quick (tiny slices, seconds; what tests/test_benchmarks.py runs)
+# every script takes --quick (tiny slices, seconds; what tests/test_benchmarks.py runs): a quick run
+# writes a new temporary directory (or --out-dir DIR) and prints where, never benchmarks/results/
 ```
 
 Data lives in `$SKLEARN_PROJECTION_DATA` or `../shared/data` beside the project root

@@ -8,24 +8,28 @@ measures the share of zero dot products on the training texts (no labels needed)
 accuracy of the projection network trained alone (cheap: no trainer) and of LSH bits +
 LogisticRegression at a few densities.
 
-Writes <out-dir>/text_density.csv and text_density.md.
+Writes <out-dir>/text_density.csv and text_density.md. A full run (every data set) writes
+benchmarks/results/; ``--quick``, or a subset of ``--datasets``, writes a new temporary
+directory (or ``--out-dir``) and prints where, never the committed results.
 
-    PYTHONPATH=. python benchmarks/text_density.py [--quick]
+From the project root::
+
+    python -m benchmarks.text_density [--quick]
 """
 
 import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
+from sklearn.linear_model import LogisticRegression
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common as C  # noqa: E402
-from datasets import load_dataset  # noqa: E402
+from sklearn_projection import LSHProjection, ProjectionNetClassifier
 
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sklearn_projection import LSHProjection, ProjectionNetClassifier  # noqa: E402
+from benchmarks import _common as C  # noqa: E402
+from benchmarks.datasets import load_dataset  # noqa: E402
 
 DATASETS = ("trec6", "sms_spam")
 DENSITIES = ("auto", 0.1, 1 / 3)
@@ -35,7 +39,7 @@ COLUMNS = ["dataset", "density", "bits", "zero_dot_share_train", "alone_linear",
 
 
 def main(argv=None):
-    ap = C.common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), DATASETS)
+    ap = C.common_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), DATASETS, subsets_are_full=False)
     args = ap.parse_args(argv)
     C.quiet_convergence()
     budgets = BUDGETS[:1] if args.quick else BUDGETS
@@ -66,6 +70,7 @@ def main(argv=None):
                                           "LSH bits + LR"])
     (out_dir / "text_density.md").write_text(md + "\n")
     print(md)
+    C.written(args)
 
 
 if __name__ == "__main__":
