@@ -185,7 +185,16 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         )
 
     def _check_consistent(self):
-        """Raise ValueError when the fitted attributes do not describe one network."""
+        """Raise ValueError unless the fitted attributes describe one network that makes sense.
+
+        Run by every constructor (:meth:`from_classifier`, :meth:`from_bytes`, :meth:`load`,
+        unpickling) and before every writer (:meth:`to_bytes`, :meth:`save`, pickling,
+        :meth:`export_c`): sizes and shapes chain; arrays have the stored dtypes; class
+        labels are unique and sorted (strictly increasing, as ``np.unique`` returns them);
+        weights, biases and int8 scales are finite, scales positive, int8 weights in
+        [-127, 127], and no input can push the float32 forward pass out of range (see
+        :mod:`._format` for the exact rules).
+        """
         T, d = self.n_projections_, self.n_bits_
         if not (1 <= T and 1 <= d and T * d <= MAX_TOTAL_BITS):
             raise ValueError(f"invalid n_projections={T}, n_bits={d}.")
@@ -193,15 +202,33 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             raise ValueError(f"invalid density {self.density_!r}.")
         if not 0 <= self.seed_ < 2**64:
             raise ValueError("seed must be a 64-bit unsigned integer.")
+        if not 1 <= self.n_features_in_ < 2**62:
+            raise ValueError(f"invalid number of input features {self.n_features_in_}.")
+        if self.dtype_ not in DTYPES:
+            raise ValueError(f"dtype_ must be one of {DTYPES}, got {self.dtype_!r}.")
         if len(self.coefs_) != len(self.intercepts_) or not self.coefs_:
             raise ValueError("coefs_ and intercepts_ must be non-empty lists of equal length.")
+        int8 = self.dtype_ == "int8"
+        if int8 != (self.scales_ is not None) or (int8 and len(self.scales_) != len(self.coefs_)):
+            raise ValueError("scales_ must hold one array per layer for int8 weights, and be None otherwise.")
         fan_in = T * d
-        for W, b in zip(self.coefs_, self.intercepts_):
+        for layer, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
             if W.ndim != 2 or W.shape[0] != fan_in or b.shape != (W.shape[1],):
                 raise ValueError(f"layer shapes {W.shape}, {b.shape} do not chain from {fan_in} inputs.")
+            s = self.scales_[layer] if int8 else None
+            if W.dtype != np.dtype(self.dtype_) or b.dtype != np.float32 or (
+                    int8 and (s.dtype != np.float32 or s.shape != b.shape)):
+                raise ValueError(
+                    f"layer {layer} holds {W.dtype} weights and {b.dtype} biases"
+                    + (f" and {s.dtype} scales of shape {s.shape}" if int8 else "")
+                    + f"; a {self.dtype_} model stores {self.dtype_} weights and float32 biases"
+                    + (" and one float32 scale per output column." if int8 else ".")
+                )
             fan_in = W.shape[1]
-        if fan_in != len(self.classes_) or len(self.classes_) < 2:
+        if fan_in != len(self.classes_):
             raise ValueError(f"the network has {fan_in} outputs for {len(self.classes_)} classes.")
+        _format.check_classes(self.classes_)
+        _format.check_parameters(self.dtype_, self.coefs_, self.intercepts_, self.scales_)
 
     # --------------------------------------------------------------- inference
     @property
@@ -261,6 +288,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         Parameters
         ----------
         data : bytes-like
+            ``bytes``, ``bytearray``, ``memoryview`` or any object with the buffer protocol.
 
         Returns
         -------
@@ -268,12 +296,19 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
 
         Raises
         ------
+        TypeError
+            If ``data`` is not bytes-like (an int, a str, None...), before anything is
+            allocated.
         ValueError
             If ``data`` is not a complete, intact file of a supported version, or
-            describes an inconsistent or oversized model. Sizes are checked against the
-            bytes present before any array is allocated.
+            describes an inconsistent, oversized or meaningless model: every size is
+            checked against the bytes present before any array is allocated (what is
+            allocated stays within a small multiple of ``len(data)``); class labels must
+            be unique and sorted; weights, biases and int8 scales finite (scales
+            positive) and small enough that no input overflows float32. The rules are
+            listed in docs/deployment.md.
         """
-        return cls._from_parts(**_format.read(bytes(data)))
+        return cls._from_parts(**_format.read(data))
 
     def save(self, path):
         """Write the model to ``path`` in the binary format documented in docs/deployment.md.
@@ -287,18 +322,22 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         n_bytes : int
             Size of the file written.
         """
-        data = self.to_bytes()
+        data = self.to_bytes()  # checks the model first: nothing is written if it is refused
         with open(path, "wb") as f:
             f.write(data)
         return len(data)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, *, max_bytes=_format.MAX_FILE_BYTES):
         """Read a model written by :meth:`save`. No pickle, no code execution.
 
         Parameters
         ----------
         path : str or path-like
+            A regular file.
+        max_bytes : int, default=2**32
+            Largest file accepted (4 GiB by default): a larger file is refused from its
+            size, and at most ``max_bytes + 1`` bytes are ever read.
 
         Returns
         -------
@@ -307,12 +346,12 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         Raises
         ------
         ValueError
-            If the file is truncated, corrupted (checksum), of another format or version,
-            or inconsistent.
+            If ``path`` is not a regular file (a directory, a device such as /dev/zero, a
+            FIFO: refused without reading), is larger than ``max_bytes``, or is truncated,
+            corrupted (checksum), of another format or version, or inconsistent (see
+            :meth:`from_bytes`).
         """
-        with open(path, "rb") as f:
-            data = f.read()
-        return cls.from_bytes(data)
+        return cls.from_bytes(_format.read_file(path, max_bytes))
 
     def __getstate__(self):
         # Pickle (and copy/deepcopy) carry the compact binary format, so a pickle is the
@@ -340,17 +379,29 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         Parameters
         ----------
         path : str or path-like
-            Output path; a trailing ``.c`` or ``.h`` is ignored.
+            Output path; a trailing ``.c`` or ``.h`` is ignored. The file name (without
+            its directory) is written into the generated ``#include`` and comments, so it
+            must consist of ASCII letters, digits, spaces and ``_ . , + = @ # % ~ ( ) [ ] { } -``;
+            any other name (quotes, backslashes, newlines, ``*``, ``?``, non-ASCII) is
+            refused with a ValueError before anything is written.
         prefix : str, default="pn"
-            Prefix of the C identifiers (a C identifier).
+            Prefix of the C identifiers: an ASCII C identifier (``[A-Za-z_][A-Za-z0-9_]*``),
+            else ValueError.
 
         Returns
         -------
         c_path, h_path : pathlib.Path
+
+        Raises
+        ------
+        ValueError
+            For a bad file name or prefix, or a model that fails the checks of
+            :meth:`from_bytes` (e.g. non-finite weights, unsorted labels).
         """
         from ._export_c import export_c
 
         check_is_fitted(self)
+        self._check_consistent()
         return export_c(self, path, prefix=prefix)
 
 

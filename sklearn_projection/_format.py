@@ -28,10 +28,35 @@ File format (version 2, all integers little-endian) -- see docs/deployment.md::
     layers       for l in 0 .. n_layers-1: W_l (widths[l] x widths[l+1], row-major, float32 /
                  float16 / int8), b_l (widths[l+1] float32), and for int8 s_l (widths[l+1]
                  float32 scales); weight of W_l[k, j] is s_l[j] * q_l[k, j].
+
+What the reader accepts (anything else is a ValueError; a non bytes-like argument is a
+TypeError, raised before anything is allocated):
+
+* Sizes, checked against the bytes present before any array is allocated: the body is
+  consumed exactly; every string is at most 1 MiB and within the file; a NumPy unicode
+  label array (``4 * n * width`` bytes) may take at most ``max(1 MiB, file size)``
+  (:data:`LABEL_ARRAY_FLOOR`), and its width is at least 1 and at least the longest label.
+  Everything the reader allocates is therefore bounded by a small multiple of the file size.
+* Labels (:func:`check_classes`): at least two, unique and sorted (strictly increasing, as
+  ``np.unique`` returns them; so no NaN label); bool labels stored as bytes 0 and 1; NumPy
+  unicode labels do not end with NUL (NumPy would strip it).
+* Parameters (:func:`check_parameters`): weights, biases and int8 scales finite; int8
+  scales strictly positive (the quantiser writes ``max|W| / 127``, or 1 for a zero column);
+  int8 weights in [-127, 127] (so the int32 first-layer sum of at most
+  :data:`INT8_MAX_BITS` bits is exact); and the logits bounded: propagating
+  ``|b_j| + sum_k bound_k * |W[k, j]|`` (bits bounded by 1, ReLU outputs by the bound of
+  their unit) must stay below :data:`LOGIT_LIMIT` = 2**120, so that no input can drive the
+  float32 forward pass to inf or NaN (float32 overflows near 2**128).
+
+The same label and parameter checks apply to every model built in memory
+(``CompactProjectionClassifier._check_consistent``), so a model that could not be read
+back cannot be written or exported either.
 """
 
 import io
+import os
 import re
+import stat
 import struct
 import zlib
 
@@ -47,7 +72,15 @@ _MAX_LAYERS = 1024
 _MAX_STRING = 1 << 20
 # int8 first layer sums at most T*d values of |q| <= 127 in int32
 INT8_MAX_BITS = (2**31 - 1) // 127
-_NUMERIC_DTYPE = re.compile(r"^(\|b1|\|[iu]1|<[iu][248]|<f[248])$")
+_NUMERIC_DTYPE = re.compile(r"\|b1|\|[iu]1|<[iu][248]|<f[248]")  # used with fullmatch
+# a NumPy unicode label array may take max(LABEL_ARRAY_FLOOR, file size) bytes
+LABEL_ARRAY_FLOOR = 1 << 20
+# bound on any float32 value of the forward pass, whatever the input (float32 max ~ 2**128)
+LOGIT_LIMIT = 2.0**120
+# elements per chunk when scanning large weight matrices (bounds the temporaries)
+_CHUNK = 1 << 20
+# default size limit of CompactProjectionClassifier.load
+MAX_FILE_BYTES = 1 << 32
 
 
 def write(model):
@@ -72,7 +105,16 @@ def write(model):
             put(np.ascontiguousarray(model.scales_[layer], dtype="<f4").tobytes())
     body = body.getvalue()
     head = MAGIC + struct.pack("<IQ", FORMAT_VERSION, len(body)) + body
-    return head + struct.pack("<I", zlib.crc32(head))
+    data = head + struct.pack("<I", zlib.crc32(head))
+    classes = np.asarray(model.classes_)
+    if classes.dtype.kind == "U" and classes.nbytes > max(LABEL_ARRAY_FLOOR, len(data)):
+        raise ValueError(
+            f"class labels of dtype {classes.dtype} take {classes.nbytes} bytes, more than "
+            f"the {len(data)}-byte file or {LABEL_ARRAY_FLOOR} bytes, which the loader "
+            "refuses (a file must not make it allocate far more than its size). Store them "
+            "at the width of the longest label: model.classes_ = np.array(model.classes_.tolist())."
+        )
+    return data
 
 
 def _write_str(put, s):
@@ -108,7 +150,7 @@ class _Reader:
     """Bounds-checked reads from an in-memory buffer; every overrun is a ValueError."""
 
     def __init__(self, data, start, end):
-        self.data, self.pos, self.end = data, start, end
+        self.data, self.pos, self.end = memoryview(data), start, end
 
     @property
     def remaining(self):
@@ -131,7 +173,7 @@ class _Reader:
         if n > _MAX_STRING:
             raise ValueError(f"corrupt compact model: {what} claims a {n}-byte string.")
         try:
-            return self.take(n, what).decode("utf-8")
+            return bytes(self.take(n, what)).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ValueError(f"corrupt compact model: {what} is not UTF-8.") from exc
 
@@ -141,10 +183,66 @@ class _Reader:
         return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True)
 
 
+def as_bytes(data):
+    """``data`` as ``bytes`` (not copied when it is ``bytes``); TypeError, before any
+    allocation, for anything that is not bytes-like (an int would otherwise be taken as a
+    size by ``bytes(n)``, a str would need an encoding)."""
+    if isinstance(data, bytes):
+        return data
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(
+            "a compact model is read from a bytes-like object (bytes, bytearray, memoryview), "
+            f"got {type(data).__name__}."
+        ) from None
+    with view:
+        return view.tobytes()
+
+
+def read_file(path, max_bytes=MAX_FILE_BYTES):
+    """The bytes of the regular file ``path``, at most ``max_bytes`` of them: a directory,
+    device (/dev/zero), FIFO or socket, or a larger file, is a ValueError, and at most
+    ``max_bytes + 1`` bytes are read."""
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes < 0:
+        raise ValueError(f"max_bytes must be a non-negative int, got {max_bytes!r}.")
+    max_bytes = int(max_bytes)
+    path = os.fspath(path)
+
+    def refuse_kind(mode):
+        if not stat.S_ISREG(mode):
+            raise ValueError(
+                f"{path!r} is not a regular file (a directory, device, FIFO or socket); a compact "
+                "model is loaded from a file written by save(), or from bytes with from_bytes()."
+            )
+
+    def refuse_size(size):
+        if size > max_bytes:
+            raise ValueError(
+                f"{path!r} holds {size} bytes, more than max_bytes={max_bytes}; pass a larger "
+                "max_bytes to load() if this really is a model."
+            )
+
+    st = os.stat(path)
+    refuse_kind(st.st_mode)
+    refuse_size(st.st_size)
+    # O_NONBLOCK: should the path be swapped for a FIFO after the stat, opening it does not
+    # wait for a writer (and fstat refuses it); reads of regular files are unaffected
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        refuse_kind(os.fstat(f.fileno()).st_mode)
+        data = f.read(max_bytes + 1)
+    refuse_size(len(data))
+    return data
+
+
 def read(data):
     """The parts of the model in ``data`` (keyword arguments of
     ``CompactProjectionClassifier._from_parts``); every size is checked against the bytes
-    present before anything is allocated, and every problem is a ValueError."""
+    present before anything is allocated, and every problem is a ValueError (a TypeError if
+    ``data`` is not bytes-like). The semantic checks of labels and parameters are made by
+    ``_from_parts`` (:func:`check_classes`, :func:`check_parameters`)."""
+    data = as_bytes(data)
     head_len = len(MAGIC) + 12
     if data[: len(MAGIC)] != MAGIC[: len(data)] or not data:
         raise ValueError(
@@ -175,7 +273,7 @@ def read(data):
             f"{head_len + body_len + 4} bytes in all, but there are {len(data)} (truncated?)."
         )
     (crc,) = struct.unpack_from("<I", data, len(data) - 4)
-    if zlib.crc32(data[:-4]) != crc:
+    if zlib.crc32(memoryview(data)[:-4]) != crc:
         raise ValueError("corrupt compact model: CRC32 checksum mismatch.")
 
     r = _Reader(data, head_len, len(data) - 4)
@@ -206,7 +304,7 @@ def read(data):
             f"corrupt compact model: layer widths {widths} need {weight_bytes} bytes of "
             f"weights but the file holds only {r.remaining} more bytes."
         )
-    classes = _read_classes(r, widths[-1])
+    classes = _read_classes(r, widths[-1], len(data))
     (n_names,) = r.unpack("<I", "feature name count")
     if n_names not in (0, n_features) or 4 * n_names > r.remaining:
         raise ValueError(f"corrupt compact model: {n_names} feature names for {n_features} features.")
@@ -231,27 +329,112 @@ def read(data):
     )
 
 
-def _read_classes(r, n_expected):
+def _read_classes(r, n_expected, file_size):
     kind, n = r.unpack("<BI", "class labels")
     if n != n_expected:
         raise ValueError(f"corrupt compact model: {n} class labels for {n_expected} outputs.")
     if kind == 0:
         (k,) = r.unpack("<B", "class dtype")
-        code = r.take(k, "class dtype").decode("ascii", errors="replace")
-        if not _NUMERIC_DTYPE.match(code):
+        code = bytes(r.take(k, "class dtype")).decode("ascii", errors="replace")
+        if not _NUMERIC_DTYPE.fullmatch(code):
             raise ValueError(f"corrupt compact model: class dtype {code!r} is not numeric.")
-        classes = r.array(code, n, "class labels")
+        if code == "|b1":
+            raw = r.array("u1", n, "class labels")
+            if raw.max(initial=0) > 1:
+                raise ValueError("corrupt compact model: bool class labels are not bytes 0 and 1.")
+            classes = raw.astype(bool)
+        else:
+            classes = r.array(code, n, "class labels")
     elif kind in (1, 2):
         width = r.unpack("<I", "class label width")[0] if kind == 1 else 0
-        if 4 * n > r.remaining or width > _MAX_STRING:
+        if 4 * n > r.remaining:
             raise ValueError("corrupt compact model: class labels overrun the file.")
+        if kind == 1 and (width < 1 or 4 * n * width > max(LABEL_ARRAY_FLOOR, file_size)):
+            raise ValueError(
+                f"corrupt compact model: {n} NumPy unicode class labels of width {width} would "
+                f"take {4 * n * width} bytes; a {file_size}-byte file may ask for at most "
+                f"max({LABEL_ARRAY_FLOOR}, {file_size}) (and width >= 1)."
+            )
         labels = [r.string("class label") for _ in range(n)]
         if kind == 1:
             if any(len(s) > width for s in labels):
                 raise ValueError("corrupt compact model: class label longer than its width.")
-            classes = np.array(labels, dtype=f"<U{max(width, 1)}")
+            if any(s.endswith("\0") for s in labels):
+                raise ValueError("corrupt compact model: a NumPy unicode class label ends with NUL.")
+            classes = np.array(labels, dtype=f"<U{width}")
         else:
             classes = np.array(labels, dtype=object)
     else:
         raise ValueError(f"corrupt compact model: unknown class label kind {kind}.")
     return classes
+
+
+def check_classes(classes):
+    """ValueError unless ``classes`` are at least two labels, numbers or strings, unique and
+    sorted (strictly increasing) as ``np.unique`` returns them."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or len(classes) < 2:
+        raise ValueError(f"classes_ must hold at least two labels in one dimension, got shape {classes.shape}.")
+    if classes.dtype.kind not in "biufUO" or (
+            classes.dtype.kind == "O" and not all(isinstance(c, str) for c in classes)):
+        raise ValueError(
+            f"class labels of dtype {classes.dtype} cannot be saved: the format stores "
+            "numbers (bool, int, float) and strings."
+        )
+    try:
+        increasing = bool(np.all(classes[1:] > classes[:-1]))
+    except TypeError:
+        increasing = False
+    if not increasing:
+        shown = ", ".join(repr(c) for c in classes[:8].tolist()) + (", ..." if len(classes) > 8 else "")
+        raise ValueError(
+            f"class labels must be unique and sorted (strictly increasing, as np.unique returns "
+            f"them; no NaN), got [{shown}]: predictions would map to the wrong labels."
+        )
+
+
+def _abs_column_sums(W, weights):
+    """``weights @ |W|`` in float64, in row chunks (temporaries of at most _CHUNK values)."""
+    rows = max(1, _CHUNK // max(W.shape[1], 1))
+    out = np.zeros(W.shape[1])
+    for start in range(0, W.shape[0], rows):
+        block = np.abs(W[start : start + rows], dtype=np.float64)
+        out += weights[start : start + rows] @ block
+    return out
+
+
+def check_parameters(dtype, coefs, intercepts, scales):
+    """ValueError unless the weights, biases and int8 scales are finite, the scales
+    positive, int8 weights in [-127, 127], and no input can drive a float32 value of the
+    forward pass beyond LOGIT_LIMIT (interval bound propagated through the layers)."""
+    bound = np.ones(coefs[0].shape[0])  # each bit is 0 or 1
+    for layer, (W, b) in enumerate(zip(coefs, intercepts)):
+        named = f"layer {layer} ({W.shape[0]} x {W.shape[1]})"
+        # a float64 sum of float32/float16 values is finite exactly when every value is
+        if W.dtype.kind == "f" and not np.isfinite(W.sum(dtype=np.float64)):
+            raise ValueError(f"non-finite weights (NaN or inf) in {named}.")
+        if not np.isfinite(b.sum(dtype=np.float64)):
+            raise ValueError(f"non-finite biases (NaN or inf) in {named}.")
+        col = _abs_column_sums(W, bound)
+        if dtype == "int8":
+            s = scales[layer]
+            if not np.isfinite(s.sum(dtype=np.float64)):
+                raise ValueError(f"non-finite int8 scales (NaN or inf) in {named}.")
+            if not (s > 0).all():
+                raise ValueError(
+                    f"int8 scales must be positive (max|W| / 127, or 1 for a zero column); {named} "
+                    f"has {int(np.sum(~(s > 0)))} scales <= 0."
+                )
+            if W.size and int(W.min()) < -127:
+                raise ValueError(
+                    f"int8 weights must lie in [-127, 127] (symmetric quantisation); {named} "
+                    "holds -128."
+                )
+            col = col * s.astype(np.float64)
+        bound = np.abs(b.astype(np.float64)) + col
+        if not (bound < LOGIT_LIMIT).all():
+            raise ValueError(
+                f"the weights are so large that the float32 forward pass could leave the float32 "
+                f"range: units of {named} reach up to {float(bound.max()):.3g} for some input "
+                f"(limit 2**120 ~ {LOGIT_LIMIT:.3g})."
+            )

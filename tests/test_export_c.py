@@ -33,6 +33,8 @@ int main(int argc, char **argv)
     long nnz, k;
     int c, j;
     for (;;) {
+        for (j = 0; j < PN_N_CLASSES; ++j)
+            proba[j] = -7.0; /* sentinel: a call that fails must leave it */
         if (sparse) {
             if (scanf("%ld", &nnz) != 1)
                 break;
@@ -50,9 +52,8 @@ int main(int argc, char **argv)
             c = pn_predict_dense(x, proba);
         }
         printf("%d", c);
-        if (c >= 0)
-            for (j = 0; j < PN_N_CLASSES; ++j)
-                printf(" %.17g", proba[j]);
+        for (j = 0; j < PN_N_CLASSES; ++j)
+            printf(" %.17g", proba[j]);
         printf("\n");
     }
     return 0;
@@ -71,13 +72,17 @@ def _build(compact, tmp_path, *flags):
     return exe
 
 
-def _run(exe, text, sparse=False):
+def _run_all(exe, text, sparse=False):
+    """Class index of every row and the proba buffer after the call (-7.0 where untouched)."""
     args = [str(exe)] + (["s"] if sparse else [])
     out = subprocess.run(args, input=text, check=True, capture_output=True, text=True).stdout
     rows = [line.split() for line in out.strip().splitlines()]
-    classes = np.array([int(r[0]) for r in rows])
-    proba = np.array([[float(v) for v in r[1:]] for r in rows if int(r[0]) >= 0])
-    return classes, proba
+    return np.array([int(r[0]) for r in rows]), np.array([[float(v) for v in r[1:]] for r in rows])
+
+
+def _run(exe, text, sparse=False):
+    classes, proba = _run_all(exe, text, sparse)
+    return classes, proba[classes >= 0]
 
 
 def _dense_text(X):
@@ -182,3 +187,76 @@ def test_c_matches_python_at_extreme_densities(digits_split, tmp_path, density):
         classes, proba = _run(exe, text, sparse)
         np.testing.assert_array_equal(classes, np.searchsorted(compact.classes_, compact.predict(X_test[:100])))
         np.testing.assert_allclose(proba, compact.predict_proba(X_test[:100]), rtol=0, atol=1e-5)
+
+
+@needs_cc
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+def test_c_non_finite_input_returns_minus_2_and_leaves_proba_untouched(digits_model, digits_split, dtype, tmp_path):
+    _, X_test, _, _ = digits_split
+    compact = digits_model.to_compact(dtype)
+    exe = _build(compact, tmp_path)
+    header = (tmp_path / "model.h").read_text()
+    assert "-2" in header and "NaN" in header
+    X = np.repeat(X_test[:1], 7, axis=0)
+    X[0, 0] = np.nan  # a pixel that is 0 in this row
+    X[1, 63] = np.inf
+    X[2, 20] = -np.inf
+    X[3, :] = np.nan
+    X[4, 30] = np.nan
+    X[4, 31] = 1e308  # with a value that triggers the rescaling of large rows
+    X[5, 0] = np.inf
+    X[5, 1] = -np.inf  # inf - inf would sum to NaN: still -2, never a class
+    classes, proba = _run_all(exe, _dense_text(X))
+    assert classes[:6].tolist() == [-2] * 6
+    assert (proba[:6] == -7.0).all()  # proba untouched
+    # the finite row still predicts as Python does
+    assert classes[6] == np.searchsorted(compact.classes_, compact.predict(X[6:]))[0]
+    # sparse: -2 for a non-finite value, -1 (checked first) for bad indices
+    text = "2 3 nan 5 1.0\n1 0 inf\n1 63 -inf\n2 5 nan 4 1.0\n1 64 nan\n2 3 0.5 5 1.0\n"
+    classes, proba = _run_all(exe, text, sparse=True)
+    assert classes[:5].tolist() == [-2, -2, -2, -1, -1] and classes[5] >= 0
+    assert (proba[:5] == -7.0).all()
+
+
+# closes the #include "...", starts a line of its own, reopens an #include of the header
+_INJECTION = 'x.h"\nint injected_symbol = 42;\n#include "x'
+
+
+@pytest.mark.parametrize(
+    "name",
+    [_INJECTION, "a*/ int injected_symbol; /*b", "modèle", "a??=b", "a\\b", "a'b", 'a"b', "line\nbreak", ""],
+    ids=["quote-newline", "comment-end", "non-ascii", "trigraph", "backslash", "apostrophe", "quote",
+         "newline", "empty"],
+)
+def test_c_export_refuses_file_names_that_cannot_be_written_into_c(digits_model, tmp_path, name):
+    compact = digits_model.to_compact("int8")
+    with pytest.raises(ValueError, match="file name"):
+        generate_c(compact, name=name)
+    if name and "/" not in name:  # a name that is a file name, not a directory path
+        with pytest.raises(ValueError, match="file name"):
+            compact.export_c(tmp_path / name)
+        assert list(tmp_path.iterdir()) == []
+
+
+@needs_cc
+def test_c_export_of_unusual_but_safe_file_names_compiles_without_extra_symbols(digits_model, tmp_path):
+    compact = digits_model.to_compact("int8")
+    name = "my model-v1.2+x (copy)#1"
+    c_path, h_path = compact.export_c(tmp_path / name, prefix="dev")
+    assert c_path.name == name + ".c" and h_path.name == name + ".h"
+    obj = tmp_path / "out.o"
+    subprocess.run([CC, "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c", str(c_path), "-o", str(obj)],
+                   check=True, capture_output=True, text=True)
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.skip("no nm on PATH")
+    out = subprocess.run([nm, "--defined-only", "-g", str(obj)], check=True, capture_output=True, text=True).stdout
+    symbols = {line.split()[-1] for line in out.splitlines() if line.strip()}
+    assert symbols == {"dev_predict_dense", "dev_predict_sparse", "dev_class_labels"}, symbols
+
+
+@pytest.mark.parametrize("prefix", ["pn\n", "pn ", " pn", "1x", "", "a-b", "pé", None, 7])
+def test_c_export_refuses_prefixes_that_are_not_c_identifiers(digits_model, prefix):
+    compact = digits_model.to_compact("int8")
+    with pytest.raises(ValueError, match="prefix must be a C identifier"):
+        generate_c(compact, prefix=prefix)

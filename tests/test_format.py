@@ -2,12 +2,19 @@
 
 
 import copy
+import os
 import pickle
 import struct
+import threading
+import tracemalloc
+import warnings
 import zlib
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from sklearn_projection import CompactProjectionClassifier, ProjectionNetClassifier
 from sklearn_projection._format import MAGIC
@@ -167,3 +174,455 @@ def test_skops_round_trip(digits_model, digits_split, tmp_path):
     back = sio.load(path, trusted=untrusted)
     _assert_same_model(compact, back)
     np.testing.assert_array_equal(back.predict_proba(X_test), compact.predict_proba(X_test))
+
+
+# ------------------------------------------------------------------ crafted files
+# A serializer of the documented layout written independently of _format.write, so that
+# any part (sizes, label blocks, raw weight bytes) can be replaced and the file still
+# carries a valid CRC32: these files reach the loader's semantic checks.
+def _str_block(s):
+    raw = s.encode("utf-8") if isinstance(s, str) else s
+    return struct.pack("<I", len(raw)) + raw
+
+
+def _numeric_labels(values, code):
+    code_b = code.encode("ascii") if isinstance(code, str) else code
+    values = np.asarray(values)
+    return struct.pack("<BIB", 0, len(values), len(code_b)) + code_b + values.tobytes()
+
+
+def _unicode_labels(strings, width, n=None):
+    n = len(strings) if n is None else n
+    return struct.pack("<BII", 1, n, width) + b"".join(_str_block(s) for s in strings)
+
+
+def _object_labels(strings):
+    return struct.pack("<BI", 2, len(strings)) + b"".join(_str_block(s) for s in strings)
+
+
+def _parts_of(compact):
+    """The fields of ``compact`` as the crafted-file serializer takes them."""
+    layers = []
+    for i, (W, b) in enumerate(zip(compact.coefs_, compact.intercepts_)):
+        layers += [W.copy(), b.copy()] + ([compact.scales_[i].copy()] if compact.dtype_ == "int8" else [])
+    return dict(
+        dtype_code=("float32", "float16", "int8").index(compact.dtype_), n_layers=len(compact.coefs_),
+        seed=compact.seed_, T=compact.n_projections_, d=compact.n_bits_, density=compact.density_,
+        n_features=compact.n_features_in_,
+        widths=[compact.n_bits_total_] + [W.shape[1] for W in compact.coefs_],
+        classes=_numeric_labels(compact.classes_.astype("<i8"), "<i8"), names=[], layers=layers,
+    )
+
+
+def _craft(parts):
+    body = struct.pack("<BI", parts["dtype_code"], parts["n_layers"])
+    body += struct.pack("<QIIdQ", parts["seed"], parts["T"], parts["d"], parts["density"], parts["n_features"])
+    body += struct.pack(f"<{len(parts['widths'])}I", *parts["widths"])
+    body += parts["classes"]
+    body += struct.pack("<I", len(parts["names"])) + b"".join(_str_block(s) for s in parts["names"])
+    body += b"".join(a if isinstance(a, bytes) else a.astype(a.dtype.newbyteorder("<")).tobytes()
+                     for a in parts["layers"])
+    return _with_body(body)
+
+
+def _peak_bytes(fn, *args):
+    """(result or exception, tracemalloc peak) of fn(*args)."""
+    tracemalloc.start()
+    try:
+        try:
+            out = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - returned to the caller to assert on
+            out = exc
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return out, peak
+
+
+@pytest.fixture(scope="module")
+def small_compact(digits_split):
+    X_train, _, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, projection_hidden_layer_sizes=(6,),
+                                  trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    return clf.fit(X_train, y_train).to_compact("int8")
+
+
+def test_crafted_file_of_a_valid_model_loads(small_compact, digits_split):
+    # the crafted serializer agrees with the writer byte for byte (labels re-coded as <i8)
+    _, X_test, _, _ = digits_split
+    data = _craft(_parts_of(small_compact))
+    back = CompactProjectionClassifier.from_bytes(data)
+    np.testing.assert_array_equal(back.predict_proba(X_test), small_compact.predict_proba(X_test))
+    small = copy.deepcopy(small_compact)
+    small.classes_ = small.classes_.astype("<i8")
+    assert small.to_bytes() == data
+
+
+@pytest.mark.parametrize("width", [2**20, 2**24, 2**32 - 1])
+def test_unicode_label_width_is_bounded_by_the_bytes_present(small_compact, width):
+    # 10 labels of declared width 2**20 characters: 40 MiB of labels from a ~5 kB file
+    # (the issue's 3 410-byte file asked for 1 GiB the same way)
+    parts = _parts_of(small_compact)
+    parts["classes"] = _unicode_labels([str(i) for i in range(10)], width)
+    data = _craft(parts)
+    out, peak = _peak_bytes(CompactProjectionClassifier.from_bytes, data)
+    assert isinstance(out, ValueError) and "label" in str(out) and "width" in str(out), repr(out)
+    assert peak < 1 * 2**20 + 4 * len(data), peak
+
+
+def test_unicode_label_width_within_the_bound_round_trips(small_compact, digits_split):
+    # labels stored wider than the longest label (y of dtype <U50) still load exactly
+    _, X_test, _, _ = digits_split
+    wide = copy.deepcopy(small_compact)
+    wide.classes_ = np.array([f"c{i}" for i in range(10)], dtype="<U50")
+    back = CompactProjectionClassifier.from_bytes(wide.to_bytes())
+    assert back.classes_.dtype == np.dtype("<U50")
+    np.testing.assert_array_equal(back.predict(X_test), wide.predict(X_test))
+    # a width the loader would refuse is refused when writing, with the remedy
+    wide.classes_ = np.array([f"c{i}" for i in range(10)], dtype=f"<U{2**16}")
+    with pytest.raises(ValueError, match=r"class labels of dtype <U65536 .*tolist"):
+        wide.to_bytes()
+
+
+@pytest.mark.parametrize("data", [2**33, "SKPNCMP", None, 3.5, [1, 2]],
+                         ids=["int", "str", "None", "float", "list"])
+def test_from_bytes_of_a_non_bytes_like_raises_type_error_before_allocating(data):
+    out, peak = _peak_bytes(CompactProjectionClassifier.from_bytes, data)
+    assert isinstance(out, TypeError), repr(out)
+    assert "bytes-like" in str(out) and type(data).__name__ in str(out), str(out)
+    assert peak < 2**20, peak
+
+
+def test_from_bytes_accepts_bytes_like(saved_bytes):
+    for data in (bytearray(saved_bytes), memoryview(saved_bytes), np.frombuffer(saved_bytes, np.uint8)):
+        CompactProjectionClassifier.from_bytes(data)
+
+
+def test_load_refuses_what_is_not_a_regular_file_without_reading_it(saved_bytes, tmp_path):
+    for path in ("/dev/zero", tmp_path):
+        if not os.path.exists(path):
+            continue
+        out, peak = _peak_bytes(CompactProjectionClassifier.load, path)
+        assert isinstance(out, ValueError) and "not a regular file" in str(out), repr(out)
+        assert peak < 2**20, peak
+    # a FIFO: a loader that opened it would block, so a writer thread feeds it a valid
+    # model (the old loader read and accepted it); the fixed loader never opens it
+    fifo = tmp_path / "model.fifo"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as f:
+            f.write(saved_bytes)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        with pytest.raises(ValueError, match="not a regular file"):
+            CompactProjectionClassifier.load(fifo)
+    finally:
+        fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # releases the writer
+        writer.join(5)
+        os.close(fd)
+
+
+def test_load_refuses_files_beyond_the_size_limit_without_reading_them(saved_bytes, tmp_path):
+    path = tmp_path / "model.pnc"
+    path.write_bytes(saved_bytes)
+    CompactProjectionClassifier.load(path, max_bytes=len(saved_bytes))
+    with pytest.raises(ValueError, match=rf"{len(saved_bytes)} bytes.*max_bytes={len(saved_bytes) - 1}"):
+        CompactProjectionClassifier.load(path, max_bytes=len(saved_bytes) - 1)
+    # a sparse 1 TiB file: refused from its size, nothing read
+    huge = tmp_path / "huge.pnc"
+    with open(huge, "wb") as f:
+        f.write(saved_bytes[:20])
+        f.truncate(2**40)
+    out, peak = _peak_bytes(CompactProjectionClassifier.load, huge)
+    assert isinstance(out, ValueError) and "max_bytes" in str(out), repr(out)
+    assert peak < 2**20, peak
+
+
+def _mutated(compact, layer_index, flat_index, value):
+    """Crafted file of ``compact`` with one value of one stored array replaced."""
+    parts = _parts_of(compact)
+    a = parts["layers"][layer_index]
+    a.reshape(-1)[flat_index] = value
+    return _craft(parts)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_loader_refuses_non_finite_weights_and_biases(digits_model, dtype, value):
+    compact = digits_model.to_compact(dtype)
+    # stored arrays per layer: W, b (and the int8 scales, tested below); int8 W cannot hold NaN
+    for i in ([1, 4] if dtype == "int8" else [0, 1, 2, 3]):
+        data = _mutated(compact, i, 5, value)
+        with pytest.raises(ValueError, match="non-finite"):
+            CompactProjectionClassifier.from_bytes(data)
+
+
+@pytest.mark.parametrize("value, match", [(np.nan, "non-finite"), (np.inf, "non-finite"), (0.0, "positive"),
+                                          (-0.5, "positive"), (-0.0, "positive")])
+def test_loader_refuses_int8_scales_that_are_not_finite_and_positive(digits_model, value, match):
+    compact = digits_model.to_compact("int8")
+    for i in (2, 5):  # the scales of both layers
+        with pytest.raises(ValueError, match=match):
+            CompactProjectionClassifier.from_bytes(_mutated(compact, i, 3, value))
+
+
+def test_loader_refuses_int8_minus_128(digits_model):
+    # |q| <= 127 is what makes the int32 first-layer sum exact up to INT8_MAX_BITS bits
+    with pytest.raises(ValueError, match="-128"):
+        CompactProjectionClassifier.from_bytes(_mutated(digits_model.to_compact("int8"), 0, 7, -128))
+
+
+def test_loader_refuses_weights_whose_logits_can_overflow_float32(digits_model):
+    # every weight finite, but all bits set sums 600 * 3e38 in float32: inf, then NaN
+    compact = digits_model.to_compact("float32")
+    parts = _parts_of(compact)
+    parts["layers"][0][:] = 3e38
+    with pytest.raises(ValueError, match="float32 range"):
+        CompactProjectionClassifier.from_bytes(_craft(parts))
+    parts = _parts_of(compact)
+    parts["layers"][2][:] = 1e37  # second layer: 32 hidden values of up to ~600 * |W0| each
+    with pytest.raises(ValueError, match="float32 range"):
+        CompactProjectionClassifier.from_bytes(_craft(parts))
+
+
+@pytest.mark.parametrize(
+    "classes",
+    [_numeric_labels(np.array([7] * 10, dtype="<i8"), "<i8"),
+     _numeric_labels(np.arange(10, dtype="<i8")[::-1].copy(), "<i8"),
+     _numeric_labels(np.array([0.0, np.nan] + list(range(2, 10)), dtype="<f8"), "<f8"),
+     _numeric_labels(np.array([-0.0, 0.0] + list(range(2, 10)), dtype="<f8"), "<f8"),
+     _unicode_labels(["a", "a"] + [f"c{i}" for i in range(8)], 2),
+     _unicode_labels([f"c{i}" for i in range(10)][::-1], 2),
+     _object_labels(["b", "a"] + [f"c{i}" for i in range(8)])],
+    ids=["int-dup", "int-desc", "float-nan", "float-signed-zero", "unicode-dup", "unicode-desc", "object-unsorted"],
+)
+def test_loader_refuses_duplicate_or_unsorted_labels(small_compact, classes):
+    parts = _parts_of(small_compact)
+    parts["classes"] = classes
+    with pytest.raises(ValueError, match="strictly increasing"):
+        CompactProjectionClassifier.from_bytes(_craft(parts))
+
+
+def test_loader_refuses_bool_labels_that_are_not_0_or_1(digits_split):
+    X_train, _, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=4, n_bits=4, max_iter=2, random_state=0)
+    compact = clf.fit(X_train, y_train % 2 == 1).to_compact()
+    parts = _parts_of(compact)
+    parts["classes"] = _numeric_labels(np.array([0, 1], dtype=np.uint8), "|b1")
+    CompactProjectionClassifier.from_bytes(_craft(parts))
+    parts["classes"] = _numeric_labels(np.array([1, 2], dtype=np.uint8), "|b1")
+    with pytest.raises(ValueError, match="bool"):
+        CompactProjectionClassifier.from_bytes(_craft(parts))
+
+
+def test_class_dtype_code_with_a_trailing_newline_is_a_value_error(small_compact):
+    parts = _parts_of(small_compact)
+    parts["classes"] = _numeric_labels(np.arange(10, dtype="<i8"), "<i8\n")
+    with pytest.raises(ValueError, match="not numeric"):
+        CompactProjectionClassifier.from_bytes(_craft(parts))
+
+
+def test_nonsense_models_are_refused_by_every_constructor_and_writer(digits_split, small_compact, tmp_path):
+    X_train, _, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=4, n_bits=4, max_iter=2, random_state=0).fit(X_train, y_train)
+    clf.coefs_[0][0, 0] = np.nan  # a classifier whose weights are NaN
+    # (int8: the quantiser maps a NaN column to scale 1 and q 0 before _check_consistent
+    # sees it; to_compact checks the classifier's weights for that, tested in test_joint_training)
+    for dtype in ("float32", "float16"):
+        with pytest.raises(ValueError, match="non-finite|float16 range"):
+            clf.to_compact(dtype)
+    clf.coefs_[0][0, 0] = 0.0
+    clf.intercepts_[-1][0] = np.inf
+    for dtype in DTYPES:
+        with pytest.raises(ValueError, match="non-finite"):
+            clf.to_compact(dtype)
+    # a compact model edited after construction: refused by to_bytes, save, pickle and export_c
+    for attr, value, match in [
+        ("classes_", np.array([7] * 10), "strictly increasing"),
+        ("classes_", np.arange(10)[::-1].copy(), "strictly increasing"),
+        ("intercepts_", None, "non-finite"),
+        ("scales_", None, "positive"),
+    ]:
+        bad = copy.deepcopy(small_compact)
+        if attr == "intercepts_":
+            bad.intercepts_[1][0] = np.inf
+        elif attr == "scales_":
+            bad.scales_[0][0] = 0.0
+        else:
+            setattr(bad, attr, value)
+        for action in (bad.to_bytes, bad.save, pickle.dumps, bad.export_c):
+            args = {bad.save: (tmp_path / "m.pnc",), pickle.dumps: (bad,), bad.export_c: (tmp_path / "m",)}
+            with pytest.raises(ValueError, match=match):
+                action(*args.get(action, ()))
+    assert not (tmp_path / "m.c").exists() and not (tmp_path / "m.pnc").exists()
+    # score of a model whose labels were [7, 7] used to be 1.0: such a model cannot be built
+    parts = _parts_of(small_compact)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        CompactProjectionClassifier._from_parts(
+            dtype="int8", seed=parts["seed"], n_projections=8, n_bits=8, density=parts["density"],
+            n_features=64, classes=np.array([7] * 10), coefs=small_compact.coefs_,
+            intercepts=small_compact.intercepts_, scales=small_compact.scales_, feature_names=None)
+
+
+# ------------------------------------------------------------------ fuzz
+_NUMERIC_CODES = ["|b1", "|i1", "|u1", "<i2", "<i4", "<i8", "<u2", "<u4", "<u8", "<f2", "<f4", "<f8"]
+_BAD_CODES = ["|O", "<i8\n", "<U4", "", "<i16", ">i4", "<c16", "|V8", "i8", "\xff"]
+_MUTATIONS = [
+    "n_layers", "width0", "one_class", "density", "n_features_huge", "n_features_zero", "label_count",
+    "label_kind", "label_code", "labels_dup", "labels_unsorted", "label_width", "label_string_len",
+    "names_count", "weight_non_finite", "weight_huge", "scale_bad", "q_minus_128", "truncate", "extend",
+    "dtype_code", "label_nul",
+]
+
+
+@st.composite
+def _crafted_files(draw):
+    """A file with a valid CRC32 built from valid parts, with up to three parts mutated."""
+    mutations = draw(st.sets(st.sampled_from(_MUTATIONS), max_size=3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dtype_code = draw(st.sampled_from([0, 1, 2]))
+    dtype = ("float32", "float16", "int8")[dtype_code]
+    if "dtype_code" in mutations:  # an unknown code, the layers stay those of ``dtype``
+        dtype_code = draw(st.sampled_from([3, 4, 255]))
+    T, d = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    n_classes = 1 if "one_class" in mutations else draw(st.integers(2, 5))
+    widths = [T * d] + draw(st.lists(st.integers(1, 6), max_size=2)) + [n_classes]
+    if "width0" in mutations:
+        widths[0] = draw(st.sampled_from([0, T * d + 1, max(T * d - 1, 0), 2**32 - 1]))
+    n_layers = len(widths) - 1
+    if "n_layers" in mutations:
+        n_layers = draw(st.sampled_from([0, n_layers + 1, max(n_layers - 1, 0), 1025, 2**32 - 1]))
+    density = draw(st.floats(1e-3, 1.0))
+    if "density" in mutations:
+        density = draw(st.sampled_from([0.0, -0.1, np.nan, np.inf, 1.5, 5e-324]))
+    n_features = draw(st.integers(1, 40))
+    if "n_features_huge" in mutations:
+        n_features = draw(st.sampled_from([2**40, 2**62 - 1, 2**62, 2**64 - 1]))
+    if "n_features_zero" in mutations:
+        n_features = 0
+
+    # class labels
+    n_labels = n_classes + (draw(st.sampled_from([-1, 1, 2**20, 2**32 - 1 - n_classes]))
+                            if "label_count" in mutations else 0)
+    n_labels = max(0, min(n_labels, 2**32 - 1))
+    kind = draw(st.sampled_from([0, 1, 2]))
+    if "label_kind" in mutations:
+        kind = draw(st.integers(3, 255))
+    n_written = min(n_labels, n_classes + 2)  # never write millions of labels: claim them
+    if kind == 0:
+        code = draw(st.sampled_from(_NUMERIC_CODES))
+        values = np.arange(n_written) * draw(st.integers(1, 1000)) + draw(st.integers(-50, 50))
+        if "labels_dup" in mutations and n_written > 1:
+            values[1] = values[0]
+        if "labels_unsorted" in mutations:
+            values = values[::-1]
+        if code == "|b1":  # bytes 0, 1 (and 2, 3... beyond two labels: refused)
+            values = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+            values[1:] -= values[:-1] == values[1:]
+        with np.errstate(all="ignore"):
+            raw = values.astype(code if code != "|b1" else "u1").tobytes()
+        if "label_code" in mutations:
+            code = draw(st.sampled_from(_BAD_CODES))
+        code_b = code.encode("latin-1")
+        classes = struct.pack("<BIB", 0, n_labels, len(code_b)) + code_b + raw
+    else:
+        texts = draw(st.lists(st.text(max_size=4), min_size=n_written, max_size=n_written))
+        labels = sorted(f"{t}{i}" for i, t in enumerate(texts))  # unique: the last digits differ
+        if "label_nul" in mutations and labels:
+            labels[-1] += "\0"
+        if "labels_dup" in mutations and n_written > 1:
+            labels[1] = labels[0]
+        if "labels_unsorted" in mutations:
+            labels = labels[::-1]
+        blocks = [_str_block(s) for s in labels]
+        if "label_string_len" in mutations and blocks:
+            blocks[0] = struct.pack("<I", draw(st.sampled_from([2**20, 2**20 + 1, 2**32 - 1, 10**6]))) + blocks[0][4:]
+        if kind == 1:
+            longest = max((len(s) for s in labels), default=0)
+            width = max(longest, 1) + draw(st.integers(0, 3))
+            if "label_width" in mutations:
+                width = draw(st.sampled_from([0, max(longest - 1, 0), 2**16, 2**20, 2**20 + 1, 2**32 - 1]))
+            classes = struct.pack("<BII", 1, n_labels, width) + b"".join(blocks)
+        else:
+            classes = struct.pack("<BI", kind, n_labels) + b"".join(blocks)
+
+    names = [] if n_features > 40 or not draw(st.booleans()) else [f"f{i}" for i in range(n_features)]
+    if "names_count" in mutations:
+        names = [f"f{i}" for i in range(draw(st.sampled_from([1, n_features + 1, 3])) if n_features < 40 else 3)]
+
+    # layers: weights, biases (and int8 scales) for the widths as written
+    layers = []
+    shapes = list(zip(widths, widths[1:]))[: max(n_layers, 0)] if sum(
+        a * b for a, b in zip(widths, widths[1:])) < 10**6 else []
+    for a, b in shapes:
+        if dtype == "int8":
+            W = rng.integers(-127, 128, size=(a, b)).astype(np.int8)
+        else:
+            W = rng.standard_normal((a, b)).astype(dtype)
+        bias = rng.standard_normal(b).astype(np.float32)
+        layers += [W, bias] + ([rng.uniform(1e-3, 1.0, b).astype(np.float32)] if dtype == "int8" else [])
+    floats = [a for a in layers if a.dtype.kind == "f" and a.size]
+    if "weight_non_finite" in mutations and floats:
+        a = floats[draw(st.integers(0, len(floats) - 1))]
+        a.reshape(-1)[draw(st.integers(0, a.size - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+    if "weight_huge" in mutations and floats:
+        a = floats[draw(st.integers(0, len(floats) - 1))]
+        with np.errstate(over="ignore"):  # 3e38 is inf in float16: non-finite too
+            a[...] = draw(st.sampled_from([3e38, -3e38, 1e30, 65504.0]))
+    if "scale_bad" in mutations and dtype == "int8" and layers:
+        layers[2][0] = draw(st.sampled_from([0.0, -0.0, -1.0, np.nan]))
+    if "q_minus_128" in mutations and dtype == "int8" and layers:
+        layers[0].reshape(-1)[0] = -128
+    weights = b"".join(a.astype(a.dtype.newbyteorder("<")).tobytes() for a in layers)
+    if "truncate" in mutations and weights:
+        weights = weights[: -draw(st.integers(1, len(weights)))]
+    if "extend" in mutations:
+        weights += bytes(draw(st.integers(1, 9)))
+    parts = dict(dtype_code=dtype_code, n_layers=n_layers, seed=draw(st.integers(0, 2**64 - 1)), T=T, d=d,
+                 density=density, n_features=n_features, widths=widths, classes=classes, names=names,
+                 layers=[weights])
+    return _craft(parts), sorted(mutations)
+
+
+def _predict_one_row(model, seed):
+    rng = np.random.default_rng(seed)
+    n = model.n_features_in_
+    if n <= 1000:
+        row = rng.standard_normal((1, n))
+    else:
+        cols = np.unique(rng.integers(0, n, size=3, dtype=np.uint64)).astype(np.int64)
+        row = sp.csr_matrix((rng.standard_normal(len(cols)), (np.zeros(len(cols), dtype=np.int64), cols)),
+                            shape=(1, n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # fitted with feature names, row without
+        return model.predict_proba(row), model.predict(row)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_crafted_files(), st.integers(0, 2**32 - 1))
+def test_fuzz_crafted_files_with_valid_checksums(case, seed):
+    """Any file with a valid checksum loads as a model that predicts finite probabilities,
+    or is refused with a ValueError; it never raises anything else and never allocates more
+    than a bound (64 MiB here; the files are at most a few kB)."""
+    data, mutations = case
+    tracemalloc.start()
+    try:
+        try:
+            model = CompactProjectionClassifier.from_bytes(data)
+        except ValueError as exc:
+            event(f"refused: {str(exc)[:40]}")
+            model = None
+        if model is not None:
+            event("loaded" + (f" with {mutations}" if mutations else ""))
+            proba, pred = _predict_one_row(model, seed)
+            assert proba.shape == (1, len(model.classes_)), (proba.shape, mutations)
+            assert np.isfinite(proba).all() and abs(proba.sum() - 1) < 1e-6, (proba, mutations)
+            assert pred[0] in model.classes_
+            assert model.to_bytes() == data  # a file that loads is one the writer writes
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20, (peak, mutations)
