@@ -80,7 +80,8 @@ class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, Classif
         Share of non-zero entries of each random vector ("auto": ``1/sqrt(n_features)``).
         Lower is cheaper; on wide dense inputs a lower density can also be more accurate
         (MNIST: a quarter of "auto" gained about a point, docs/method.md), so it is worth
-        searching over a few fractions of "auto".
+        searching over a few fractions of "auto". ``fit`` warns when the density leaves
+        fewer than 0.01 expected non-zeros per bit of a row (see :class:`LSHProjection`).
     projection_hidden_layer_sizes : tuple of int, default=()
         Hidden ReLU layers of the projection network. ``()`` is a softmax regression over
         the bits (``T*d*C`` weights); one small hidden layer (e.g. ``(64,)``) is where
@@ -120,7 +121,11 @@ class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, Classif
     verbose : bool, default=False
         Print progress.
     warm_start : bool, default=False
-        Reuse the previous solution (weights and projection seed) in ``fit``.
+        Reuse the previous solution (weights and projection seed) in ``fit``. The
+        parameters that define the networks (``n_projections``, ``n_bits``, ``density``,
+        both hidden layer sizes, ``trainer``) must then be unchanged: ``fit`` (and
+        ``partial_fit``, which always continues) refuses a change with a ValueError
+        naming it.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data (stratified) and stop when the
         projection network's accuracy on it stops improving; keeps the best weights.
@@ -285,6 +290,9 @@ class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, Classif
     def fit(self, X, y, sample_weight=None):
         """Train the trainer and the projection network jointly.
 
+        A ``fit`` that raises leaves the estimator unfitted, or, with ``warm_start``
+        continuing an earlier fit, exactly as it was.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -300,6 +308,9 @@ class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, Classif
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over ``(X, y)``, continuing from the current state.
+
+        A call that raises leaves the estimator as it was before the call (unfitted
+        after a failed first call).
 
         Parameters
         ----------
@@ -438,6 +449,14 @@ class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, Classif
         """
         from ._compact import CompactProjectionClassifier
 
+        check_is_fitted(self)
+        if not all(np.isfinite(a).all() for a in self.coefs_ + self.intercepts_):
+            # int8 quantisation would turn NaN weights into finite-looking ones
+            raise ValueError(
+                "The projection network has non-finite weights (NaN or infinity): there is "
+                "no model to make compact. Refit it (scale the features, or lower "
+                "learning_rate_init if training diverged)."
+            )
         return CompactProjectionClassifier.from_classifier(self, dtype=dtype)
 
     def __sklearn_is_fitted__(self):

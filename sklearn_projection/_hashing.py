@@ -26,6 +26,12 @@ the input was dense or sparse, nor on whether a call regenerated the columns onc
 front or hashed them per non-zero entry.
 
 The functions here are pure functions over arrays; validation happens in the callers.
+The parallel kernels allocate nothing: every array they write, output or scratch, is
+allocated by the caller (:func:`~sklearn_projection._projection.lsh_bits`) before the
+parallel region. numba does not carry an exception raised inside a parallel region back
+to the caller (the ``workqueue`` layer loses it, OpenMP reports at best a
+``SystemError``), so a failed allocation there used to leave rows of all-zero bits; a
+failed allocation in numpy raises ``MemoryError``.
 """
 
 import numpy as np
@@ -100,22 +106,17 @@ def column_entry(key, j, starts):
 
 
 @njit(cache=True, parallel=True)
-def projection_columns(n_features, seed, frac, starts0, starts1):
-    """Regenerate the columns 0..n_features-1 of P in a compressed (CSC-like) layout.
-
-    Returns ``indptr`` (n_features + 1), ``mid`` (n_features) and ``bit_index`` (all
-    unsigned: numba then skips the negative-index wrap-around check in the hot loops):
-    column f has +1 at the bits ``bit_index[indptr[f]:mid[f]]`` and -1 at
-    ``bit_index[mid[f]:indptr[f+1]]``. Splitting by sign lets the kernels add and subtract
-    without a multiply.
-    """
-    counts = np.zeros(n_features + 1, dtype=np.int64)
-    for f in prange(n_features):
+def column_counts(seed, frac, starts0, starts1, counts):
+    """``counts[f + 1]`` = number of non-zeros of column f, for f in 0..len(counts) - 2."""
+    for f in prange(counts.shape[0] - 1):
         counts[f + 1] = column_blocks(feature_key(seed, f), frac, starts0, starts1).shape[0] - 1
-    indptr = np.cumsum(counts)
-    mid = np.empty(n_features, dtype=np.uint64)
-    bit_index = np.empty(indptr[-1], dtype=np.uint32)
-    for f in prange(n_features):
+
+
+@njit(cache=True, parallel=True)
+def fill_columns(seed, frac, starts0, starts1, indptr, mid, bit_index):
+    """Fill ``mid`` and ``bit_index`` of the columns laid out by ``indptr`` (see
+    :func:`projection_columns`)."""
+    for f in prange(mid.shape[0]):
         key = feature_key(seed, f)
         starts = column_blocks(key, frac, starts0, starts1)
         lo, hi = indptr[f], indptr[f + 1]
@@ -128,7 +129,31 @@ def projection_columns(n_features, seed, frac, starts0, starts1):
                 hi -= 1
                 bit_index[hi] = b
         mid[f] = lo
-    return indptr.astype(np.uint64), mid, bit_index
+
+
+def projection_columns(n_features, seed, frac, starts0, starts1):
+    """Regenerate the columns 0..n_features-1 of P in a compressed (CSC-like) layout.
+
+    Returns ``indptr`` (n_features + 1), ``mid`` (n_features) and ``bit_index`` (all
+    unsigned: numba then skips the negative-index wrap-around check in the hot loops):
+    column f has +1 at the bits ``bit_index[indptr[f]:mid[f]]`` and -1 at
+    ``bit_index[mid[f]:indptr[f+1]]``. Splitting by sign lets the kernels add and subtract
+    without a multiply.
+    """
+    counts = np.zeros(n_features + 1, dtype=np.int64)
+    column_counts(seed, frac, starts0, starts1, counts)
+    indptr = np.cumsum(counts)
+    del counts
+    mid = np.empty(n_features, dtype=np.uint64)
+    bit_index = np.empty(int(indptr[-1]), dtype=np.uint32)
+    fill_columns(seed, frac, starts0, starts1, indptr, mid, bit_index)
+    return indptr.view(np.uint64), mid, bit_index
+
+
+def columns_nbytes(n_features, n_bits_total, density):
+    """Bytes :func:`projection_columns` holds at its peak (for the memory checks)."""
+    per_column = -(-column_weight(n_bits_total, density) >> 32)  # ceil of B * density
+    return 8 * (3 * n_features + 2) + 4 * n_features * per_column
 
 
 NO_COLUMNS = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32))
@@ -155,14 +180,6 @@ def _store(acc, out8, out64, i, packed):
         row8 = out8[i]
         for b in range(acc.shape[0]):
             row8[b] = 1 if acc[b] > 0.0 else 0
-
-
-@njit(cache=True, inline="always")
-def _outputs(n, n_bits_total, packed):
-    width = (n_bits_total + 63) // 64
-    out8 = np.empty((0 if packed else n, n_bits_total), dtype=np.uint8)
-    out64 = np.empty((n if packed else 0, width), dtype=np.uint64)
-    return out8, out64
 
 
 @njit(cache=True, inline="always")
@@ -216,62 +233,66 @@ def _dense_row(acc, row, columns, spec, scale, nonzero):
 
 
 @njit(cache=True, parallel=True)
-def dense_bits(X, columns, spec, n_bits_total, packed):
-    """Bits of the rows of dense ``X``: ``(bits_uint8, words_uint64)``, the one not asked
-    for (``packed`` chooses) with 0 rows.
+def dense_bits(X, columns, spec, packed, out8, out64, acc, nonzero):
+    """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte) or, when
+    ``packed``, to ``out64`` (64 to a word).
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
+    Scratch, allocated by the caller: ``acc`` (workers x n_bits_total float64) and
+    ``nonzero`` (workers x n_features uint32); rows are split into ``acc.shape[0]``
+    contiguous ranges, one per parallel worker.
     """
     n = X.shape[0]
-    out8, out64 = _outputs(n, n_bits_total, packed)
-    n_chunks = min(n, 256)
-    for c in prange(n_chunks):
-        acc = np.empty(n_bits_total, dtype=np.float64)
-        nonzero = np.empty(X.shape[1], dtype=np.uint32)
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
-            if _dense_row(acc, X[i], columns, spec, 1.0, nonzero) > _BIG:
-                _dense_row(acc, X[i], columns, spec, _SHRINK, nonzero)
-            _store(acc, out8, out64, i, packed)
-    return out8, out64
+    n_workers = acc.shape[0]
+    for w in prange(n_workers):
+        acc_w, nonzero_w = acc[w], nonzero[w]
+        for i in range(w * n // n_workers, (w + 1) * n // n_workers):
+            if _dense_row(acc_w, X[i], columns, spec, 1.0, nonzero_w) > _BIG:
+                _dense_row(acc_w, X[i], columns, spec, _SHRINK, nonzero_w)
+            _store(acc_w, out8, out64, i, packed)
 
 
 @njit(cache=True, parallel=True)
-def csr_bits(data, indices, row_ptr, columns, spec, n_bits_total, packed):
+def csr_bits(data, indices, row_ptr, columns, spec, packed, out8, out64, acc):
     """As :func:`dense_bits` for CSR rows (sorted, no duplicates)."""
     n = row_ptr.shape[0] - 1
-    out8, out64 = _outputs(n, n_bits_total, packed)
-    n_chunks = min(n, 256)
-    for c in prange(n_chunks):
-        acc = np.empty(n_bits_total, dtype=np.float64)
-        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+    n_workers = acc.shape[0]
+    for w in prange(n_workers):
+        acc_w = acc[w]
+        for i in range(w * n // n_workers, (w + 1) * n // n_workers):
             lo, hi = row_ptr[i], row_ptr[i + 1]
             cols, vals = indices[lo:hi], data[lo:hi]
-            if _sparse_row(acc, cols, vals, columns, spec, 1.0) > _BIG:
-                _sparse_row(acc, cols, vals, columns, spec, _SHRINK)
-            _store(acc, out8, out64, i, packed)
-    return out8, out64
+            if _sparse_row(acc_w, cols, vals, columns, spec, 1.0) > _BIG:
+                _sparse_row(acc_w, cols, vals, columns, spec, _SHRINK)
+            _store(acc_w, out8, out64, i, packed)
 
 
 @njit(cache=True, parallel=True)
+def _pack_bits(bits, out):
+    for i in prange(bits.shape[0]):
+        for b in range(bits.shape[1]):
+            if bits[i, b]:
+                out[i, b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+
+
 def pack_bits(bits):
     """Pack a (n, B) {0,1} uint8 array into (n, ceil(B/64)) uint64 words, bit b -> word b//64, bit b%64."""
     n, n_bits_total = bits.shape
-    width = (n_bits_total + 63) // 64
-    out = np.zeros((n, width), dtype=np.uint64)
-    for i in prange(n):
-        for b in range(n_bits_total):
-            if bits[i, b]:
-                out[i, b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+    out = np.zeros((n, (n_bits_total + 63) // 64), dtype=np.uint64)
+    _pack_bits(bits, out)
     return out
 
 
 @njit(cache=True, parallel=True)
+def _unpack_bits(words, out):
+    for i in prange(out.shape[0]):
+        for b in range(out.shape[1]):
+            out[i, b] = (words[i, b >> 6] >> np.uint64(b & 63)) & np.uint64(1)
+
+
 def unpack_bits(words, n_bits_total):
     """Inverse of :func:`pack_bits`."""
-    n = words.shape[0]
-    out = np.empty((n, n_bits_total), dtype=np.uint8)
-    for i in prange(n):
-        for b in range(n_bits_total):
-            out[i, b] = (words[i, b >> 6] >> np.uint64(b & 63)) & np.uint64(1)
+    out = np.empty((words.shape[0], n_bits_total), dtype=np.uint8)
+    _unpack_bits(words, out)
     return out

@@ -6,15 +6,23 @@
 compute the training set's bits once, then run epochs of minibatch Adam over
 :func:`._network.joint_objective` with MLPClassifier's stopping rules (loss tolerance, or
 early stopping on a stratified validation split that keeps the best weights).
+
+A call either succeeds or changes nothing that matters: a ``fit`` that starts afresh and
+fails (invalid data, non-finite weights, memory) leaves the estimator unfitted; a call
+that continues the previous network (``warm_start=True`` or ``partial_fit``) and fails
+leaves it exactly as it was. Continuing refuses parameters that changed the network's
+structure since it was initialised (``n_projections``, ``n_bits``, ``density``, the
+hidden layer sizes, ``trainer``) instead of silently keeping the old network.
 """
 
+import copy
 import pickle
 import warnings
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
@@ -23,7 +31,7 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 
 from . import _network as nn
 from ._optim import Adam
-from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits
+from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits, resolve_density
 from ._trainer import BuiltinTrainer, fitted_teacher, teacher_proba
 
 # The projection network is trained in the dtype of X (float64 or float32, as
@@ -34,9 +42,43 @@ PROJECTION_DTYPE = np.float32
 
 def _layer_sizes(sizes, name):
     sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-    if any(not isinstance(s, Integral) or s <= 0 for s in sizes):
+    if any(not isinstance(s, Integral) or isinstance(s, (bool, np.bool_)) or s <= 0 for s in sizes):
         raise ValueError(f"{name} must hold positive integers, got {sizes}.")
     return [int(s) for s in sizes]
+
+
+def _skip_init_layers(rng, layer_units, chunk=1 << 20):
+    """Advance ``rng`` past what ``nn.init_layers(rng, layer_units, ...)`` would draw,
+    holding at most ``chunk`` numbers at a time.
+
+    The unused built-in trainer is not initialised, but its initial weights are still
+    drawn and discarded, so that the minibatch order (drawn next) and hence the fitted
+    model stay those of sklearn-projection 0.2, where it was initialised.
+    """
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        for n in (fan_in * fan_out, fan_out):  # one uniform double each, as init_layers
+            while n > 0:
+                rng.random_sample(min(n, chunk))
+                n -= chunk
+
+
+def _describe(trainer):
+    return "None" if trainer is None else f"a {type(trainer).__name__}"
+
+
+class UnusedBuiltinTrainer(BuiltinTrainer):
+    """``trainer_`` of a classifier fitted with ``trainer_weight=0, distill_weight=0``:
+    the built-in trainer is then never used, so it is neither sized, nor initialised, nor
+    trained (its weights would be random). A later ``warm_start`` fit or ``partial_fit``
+    that uses it initialises it then."""
+
+    def _validate(self, X):
+        raise NotFittedError(
+            "The built-in trainer was never trained: the classifier was fitted with "
+            "trainer_weight=0 and distill_weight=0 (the projection network alone), so the "
+            "trainer was neither initialised nor trained. Fit with trainer_weight > 0 to "
+            "train it."
+        )
 
 
 def _check_networks_fit_in_memory(n_samples, batch_size, projection_units, trainer_units):
@@ -64,9 +106,56 @@ def _check_networks_fit_in_memory(n_samples, batch_size, projection_units, train
 class JointTrainingMixin:
     """``fit``/``partial_fit`` machinery of ProjectionNetClassifier (see the module docstring)."""
 
+    # private attributes a call sets besides the fitted ``name_`` ones
+    _PRIVATE_FIT_STATE = (
+        "_optimizer", "_no_improvement_count", "_best_coefs", "_best_intercepts", "_trainer_param",
+    )
+
     def _fit(self, X, y, sample_weight, incremental, classes):
-        first_call = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        check_total_bits(self.n_projections, self.n_bits)
+        """``fit``/``partial_fit``: on failure, unfitted (a fresh start) or unchanged."""
+        saved = self._fitted_state() if self._continues(incremental) else {}
+        try:
+            return self._fit_unchecked(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self._restore_fitted_state(saved)
+            raise
+
+    def _fit_state_keys(self):
+        return [
+            k for k in vars(self)
+            if (k.endswith("_") and not k.startswith("_")) or k in self._PRIVATE_FIT_STATE
+        ]
+
+    def _fitted_state(self):
+        """Copies of everything a call may change (the user's trainer object and an
+        external fitted teacher are never modified: shared, not copied)."""
+        state = {}
+        for key in self._fit_state_keys():
+            value = getattr(self, key)
+            if key == "_trainer_param" or (key == "trainer_" and not isinstance(value, BuiltinTrainer)):
+                state[key] = value
+            elif isinstance(value, list):  # arrays (weights) or floats (loss_curve_, ...)
+                state[key] = [a.copy() if isinstance(a, np.ndarray) else a for a in value]
+            else:
+                state[key] = copy.deepcopy(value)
+        return state
+
+    def _restore_fitted_state(self, state):
+        """Remove every fitted attribute, then set those of ``state``."""
+        for key in self._fit_state_keys():
+            delattr(self, key)
+        vars(self).update(state)
+
+    def _continues(self, incremental):
+        """Whether this call continues the previous network (else it starts afresh)."""
+        return hasattr(self, "coefs_") and (self.warm_start or incremental)
+
+    def _fit_unchecked(self, X, y, sample_weight, incremental, classes):
+        first_call = not self._continues(incremental)
+        if first_call:
+            # a fresh start: nothing of an earlier fit survives, even if this one fails
+            self._restore_fitted_state({})
+        n_bits_total = check_total_bits(self.n_projections, self.n_bits)
         proj_hidden = _layer_sizes(self.projection_hidden_layer_sizes, "projection_hidden_layer_sizes")
         trainer_hidden = _layer_sizes(self.trainer_hidden_layer_sizes, "trainer_hidden_layer_sizes")
         if self.distill_weight == 0 and self.projection_weight == 0:
@@ -80,6 +169,8 @@ class JointTrainingMixin:
                 "trainer that never learns. Set trainer_weight > 0, or distill_weight = 0 "
                 "to train the projection network alone, or pass a fitted trainer."
             )
+        if not first_call:
+            self._check_same_structure(proj_hidden, trainer_hidden)
         X_raw = X
         X, y = validate_data(
             self,
@@ -102,11 +193,14 @@ class JointTrainingMixin:
         rng = check_random_state(self.random_state)
         if first_call:
             self._initialize(X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental)
-        elif self.projection_.n_bits_total_ != self.n_projections * self.n_bits:
-            raise ValueError(
-                "n_projections or n_bits changed since the first fit; refit from scratch "
-                "(warm_start=False) to change the bit budget."
+        elif isinstance(self.trainer_, UnusedBuiltinTrainer) and self._builtin_trainer_used():
+            # continued with the trainer's weights turned on: it is initialised now
+            _check_networks_fit_in_memory(
+                X.shape[0], self._batch_rows(X), [n_bits_total, *proj_hidden, len(self.classes_)],
+                [X.shape[1], *trainer_hidden, len(self.classes_)],
             )
+            self.trainer_ = self._builtin_trainer(X, rng, trainer_hidden, X.dtype)
+            self._set_sizes()
 
         # an external teacher's tempered probabilities, once per fit (not per minibatch)
         soft_target = None
@@ -123,6 +217,52 @@ class JointTrainingMixin:
             self.intercepts_ = [b.astype(PROJECTION_DTYPE) for b in self.intercepts_]
         self._check_finite()
         return self
+
+    def _builtin_trainer_used(self):
+        """Whether the objective uses the built-in trainer (else it is never trained)."""
+        return self.trainer is None and (self.trainer_weight > 0 or self.distill_weight > 0)
+
+    def _batch_rows(self, X):
+        return min(200 if self.batch_size == "auto" else int(self.batch_size), X.shape[0])
+
+    def _check_same_structure(self, proj_hidden, trainer_hidden):
+        """Refuse to continue a network whose structure the parameters no longer describe."""
+        proj = self.projection_
+        builtin = isinstance(self.trainer_, BuiltinTrainer)
+        changes = []
+
+        def compare(name, before, now):
+            if before != now:
+                changes.append(f"{name} changed from {before!r} to {now!r}")
+
+        compare("n_projections", int(proj.n_projections), int(self.n_projections))
+        compare("n_bits", int(proj.n_bits), int(self.n_bits))
+        if proj.density_ != resolve_density(self.density, proj.n_features_in_):
+            compare("density", proj.density, self.density)
+        compare(
+            "projection_hidden_layer_sizes",
+            tuple(c.shape[1] for c in self.coefs_[:-1]),
+            tuple(proj_hidden),
+        )
+        # models fitted before 0.3 did not record the trainer parameter
+        trainer_before = getattr(self, "_trainer_param", None if builtin else self.trainer)
+        if (self.trainer is None) != builtin or self.trainer is not trainer_before:
+            before, now = _describe(trainer_before), _describe(self.trainer)
+            if before == now:
+                now = "another " + now[2:]
+            changes.append(f"trainer changed from {before} to {now}")
+        else:
+            compare(
+                "trainer_hidden_layer_sizes",
+                tuple(self.trainer_.hidden_layer_sizes) if builtin else (),
+                tuple(trainer_hidden) if builtin else (),
+            )
+        if changes:
+            raise ValueError(
+                "; ".join(changes) + " since the network was initialised: warm_start and "
+                "partial_fit continue that network, and these parameters define its "
+                "structure. Restore them, or fit with warm_start=False to start again."
+            )
 
     def _encode_targets(self, y, first_call, incremental, classes):
         """Labels as indices into ``classes_``; sets ``classes_`` only once y is valid."""
@@ -160,12 +300,13 @@ class JointTrainingMixin:
     def _initialize(self, X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental):
         dtype = X.dtype
         n_classes = len(self.classes_)
-        n_bits_total = self.n_projections * self.n_bits
+        n_bits_total = check_total_bits(self.n_projections, self.n_bits)
+        # an unused built-in trainer (trainer_weight=0, distill_weight=0) is not sized
         _check_networks_fit_in_memory(
             X.shape[0],
-            min(200 if self.batch_size == "auto" else self.batch_size, X.shape[0]),
+            self._batch_rows(X),
             [n_bits_total, *proj_hidden, n_classes],
-            [X.shape[1], *trainer_hidden, n_classes] if self.trainer is None else [],
+            [X.shape[1], *trainer_hidden, n_classes] if self._builtin_trainer_used() else [],
         )
         self.projection_ = LSHProjection(
             n_projections=self.n_projections,
@@ -173,12 +314,17 @@ class JointTrainingMixin:
             density=self.density,
             random_state=int(rng.randint(np.iinfo(np.int32).max)),
         )
-        # the projection is fitted on a 1-row slice: only the width and seed matter
-        self.projection_.fit(X[:1])
+        # only the width and the seed are stored; the whole X lets fit warn about a
+        # density that can set hardly any bit of its rows
+        self.projection_.fit(X)
         self.coefs_, self.intercepts_ = nn.init_layers(
             rng, [n_bits_total, *proj_hidden, n_classes], PROJECTION_DTYPE
         )
-        if self.trainer is None:
+        self._trainer_param = self.trainer
+        if self.trainer is None and not self._builtin_trainer_used():
+            self.trainer_ = UnusedBuiltinTrainer(hidden_layer_sizes=tuple(trainer_hidden))
+            _skip_init_layers(rng, [X.shape[1], *trainer_hidden, n_classes])
+        elif self.trainer is None:
             self.trainer_ = self._builtin_trainer(X, rng, trainer_hidden, dtype)
         else:
             self.trainer_ = fitted_teacher(
@@ -211,14 +357,16 @@ class JointTrainingMixin:
         return trainer
 
     def _set_sizes(self):
-        if isinstance(self.trainer_, BuiltinTrainer):
+        if isinstance(self.trainer_, UnusedBuiltinTrainer):
+            self.trainer_size_bytes_ = 0
+        elif isinstance(self.trainer_, BuiltinTrainer):
             self.trainer_size_bytes_ = self.trainer_.size_bytes
         else:
             self.trainer_size_bytes_ = len(pickle.dumps(self.trainer_))
 
     def _params(self):
         params = self.coefs_ + self.intercepts_
-        if isinstance(self.trainer_, BuiltinTrainer) and self.trainer_weight > 0:
+        if self._trainer_trained():
             params = params + self.trainer_.coefs_ + self.trainer_.intercepts_
         return params
 
@@ -261,7 +409,7 @@ class JointTrainingMixin:
         order = np.arange(n_samples)
         n_classes = len(self.classes_)
         eye = np.eye(n_classes, dtype=X.dtype)
-        builtin_used = isinstance(self.trainer_, BuiltinTrainer) and (
+        builtin_used = self._trainer_initialised() and (
             self.trainer_weight > 0 or self.distill_weight > 0
         )
 
@@ -308,11 +456,20 @@ class JointTrainingMixin:
         if early_stopping:
             self.coefs_, self.intercepts_ = self._best_coefs, self._best_intercepts
 
+    def _trainer_initialised(self):
+        """A built-in trainer with weights (not an external one, not an unused one)."""
+        return isinstance(self.trainer_, BuiltinTrainer) and not isinstance(
+            self.trainer_, UnusedBuiltinTrainer
+        )
+
+    def _trainer_trained(self):
+        return self._trainer_initialised() and self.trainer_weight > 0
+
     def _step(self, X_b, bits_b, Y_b, q, sw, params):
         """One Adam step on a minibatch; returns its joint loss."""
         if sw is not None and not sw.sum() > 0:
             return 0.0  # every row of this minibatch has zero weight: no step
-        builtin = isinstance(self.trainer_, BuiltinTrainer)
+        builtin = self._trainer_initialised()
         loss, (gc, gi), trainer_grads = nn.joint_objective(
             bits_b, Y_b, self.coefs_, self.intercepts_,
             trainer=(self.trainer_.coefs_, self.trainer_.intercepts_) if builtin else None,
@@ -351,7 +508,7 @@ class JointTrainingMixin:
 
     def _check_finite(self):
         arrays = self.coefs_ + self.intercepts_
-        if isinstance(self.trainer_, BuiltinTrainer):
+        if self._trainer_initialised():
             arrays = arrays + self.trainer_.coefs_ + self.trainer_.intercepts_
         if not all(np.isfinite(a).all() for a in arrays):
             raise ValueError(

@@ -2,9 +2,28 @@
 
 Kernels live in their own modules (:mod:`._hashing`, :mod:`._inference`) as pure
 functions over arrays; this module only decides how they are compiled and launched.
+
+Two properties of numba's parallel regions shape the kernels and this wrapper:
+
+- **An exception raised inside a parallel region does not reliably reach the caller**:
+  the ``workqueue`` layer loses it (the call returns whatever the output held), OpenMP
+  reports it at best as a ``SystemError``. The parallel kernels therefore allocate
+  nothing: their callers allocate every output and scratch array with numpy (which
+  raises ``MemoryError``) after a memory check that counts them.
+- **fork**: GNU OpenMP (numba's ``omp`` layer on Linux) is not fork-safe. A process
+  forked (``os.fork``, ``multiprocessing`` with the ``fork`` start method, the default on
+  Linux before Python 3.14) after a parallel kernel ran used to be killed by numba at its
+  first parallel kernel ("Terminating: fork() called from a process already using GNU
+  OpenMP"), and a ``multiprocessing.Pool`` then waited forever for the lost task. Here,
+  a process forked after the ``omp`` layer with GNU OpenMP started (and its forks in
+  turn) runs the kernels serially, compiled once more without ``parallel=True`` on the
+  first call in that process (a few seconds, not cached); bits and predictions are the
+  same. The ``tbb`` and ``workqueue`` layers and non-GNU OpenMP survive fork and stay
+  parallel. The ``spawn`` and ``forkserver`` start methods avoid the question.
 """
 
 import functools
+import os
 import threading
 
 import numba
@@ -24,7 +43,8 @@ def njit(**options):
     - ``parallel=True`` kernels: numba's ``workqueue`` threading layer (used when neither
       TBB nor OpenMP is available) aborts the whole process when two Python threads run
       parallel kernels at once. Under that layer, calls are serialised by a lock; the
-      ``omp`` and ``tbb`` layers are thread-safe and run concurrently.
+      ``omp`` and ``tbb`` layers are thread-safe and run concurrently. In a process
+      forked after GNU OpenMP started, they run serially (see the module docstring).
     """
 
     def decorate(func):
@@ -44,9 +64,15 @@ def njit(**options):
             kernel = numba.njit(**{**options, "cache": False})(func)
         if not options.get("parallel"):
             return kernel
+        serial = []
 
         @functools.wraps(func)
         def parallel_kernel(*args):
+            if _FORKED_FROM_GNU_OPENMP:
+                if not serial:
+                    # not cached: numba's cache would not tell this from the parallel build
+                    serial.append(numba.njit(**{**options, "parallel": False, "cache": False})(func))
+                return serial[0](*args)
             if _threadsafe_layer():
                 return kernel(*args)
             with _WORKQUEUE_LOCK:
@@ -58,8 +84,17 @@ def njit(**options):
     return decorate
 
 
+def parallel_workers(n_items):
+    """How many parallel workers a kernel over ``n_items`` rows uses (each with its own
+    scratch): numba's thread count, at most ``n_items``, 1 where kernels run serially."""
+    threads = 1 if _FORKED_FROM_GNU_OPENMP or numba.config.DISABLE_JIT else numba.get_num_threads()
+    return max(0, min(int(n_items), threads))
+
+
 _WORKQUEUE_LOCK = threading.Lock()
 _THREADSAFE = []
+# set in a child forked after GNU OpenMP started in its parent (or in an ancestor)
+_FORKED_FROM_GNU_OPENMP = False
 
 
 def _threadsafe_layer():
@@ -71,3 +106,31 @@ def _threadsafe_layer():
             return False
         _THREADSAFE.append(layer in ("tbb", "omp"))
     return _THREADSAFE[0]
+
+
+def _gnu_openmp_started():
+    """True when numba's threading layer has started and is GNU OpenMP (not fork-safe)."""
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run: the child starts its own layer
+        return False
+    if layer != "omp":
+        return False
+    try:
+        from numba.np.ufunc import omppool
+    except ImportError:  # pragma: no cover - omp layer without its module
+        return True
+    return getattr(omppool, "openmp_vendor", "GNU") == "GNU"
+
+
+def _after_fork_in_child():
+    global _FORKED_FROM_GNU_OPENMP, _WORKQUEUE_LOCK
+    # a thread of the parent may have held the lock at the fork: the child's copy would
+    # then stay locked forever
+    _WORKQUEUE_LOCK = threading.Lock()
+    if not _FORKED_FROM_GNU_OPENMP and _gnu_openmp_started():
+        _FORKED_FROM_GNU_OPENMP = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,6 +1,8 @@
 """LSHProjection: the ProjectionNet projection layer as a scikit-learn transformer."""
 
+import math
 import os
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -10,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _hashing
+from . import _hashing, _numba
 
 # a dense batch of at most this many rows counts its non-zeros (see lsh_bits)
 _FEW_ROWS = 256
@@ -19,6 +21,9 @@ _FEW_ROWS = 256
 HASH_VERSION = 2
 # bit indices are int32 inside the kernels
 MAX_TOTAL_BITS = 2**31 - 1
+# below this many expected non-zeros per bit of a row (density x non-zeros per row), over
+# 99 % of a row's bits are 0 whatever its values: fit warns (see check_bits_can_be_set)
+MIN_NONZEROS_PER_BIT = 0.01
 
 
 def _physical_memory_bytes():
@@ -34,18 +39,68 @@ def resolve_density(density, n_features):
     return float(density)
 
 
-def check_bits_fit_in_memory(n_rows, n_bits_total, packed, what="the bits"):
-    """Raise a ValueError naming the sizes when an output would not fit in memory."""
+def check_bits_fit_in_memory(n_rows, n_bits_total, packed, n_workers=1, n_features=0,
+                             columns_nbytes=0, what="the bits"):
+    """Raise a ValueError naming the sizes when computing bits would not fit in memory.
+
+    Counts the output and the kernels' scratch: 8 bytes (a float64 sum) per bit for each
+    of ``n_workers`` parallel workers, 4 bytes per feature each on dense input
+    (``n_features``), and the regenerated projection columns (``columns_nbytes``).
+    """
     per_row = 8 * ((n_bits_total + 63) // 64) if packed else n_bits_total
-    needed = n_rows * per_row
+    output = n_rows * per_row
+    scratch = n_workers * (8 * n_bits_total + 4 * n_features) + columns_nbytes
+    needed = output + scratch
     available = _physical_memory_bytes()
     if needed > available:
+        parts = [f"8 bytes per bit for each of {n_workers} thread{'s' if n_workers != 1 else ''}"]
+        if n_features:
+            parts.append("4 bytes per feature each")
+        if columns_nbytes:
+            parts.append(f"{columns_nbytes / 2**30:.1f} GiB of regenerated projection columns")
         raise ValueError(
             f"{what} of {n_rows} rows x {n_bits_total} bits (n_projections * n_bits) "
-            f"would need {needed / 2**30:.1f} GiB, more than this machine's "
+            f"would need {output / 2**30:.1f} GiB of output plus {scratch / 2**30:.1f} GiB "
+            f"of scratch while they are computed ({', '.join(parts)}): "
+            f"{needed / 2**30:.1f} GiB, more than this machine's "
             f"{available / 2**30:.1f} GiB of memory; lower n_projections or n_bits, "
-            "or transform in smaller batches."
+            "transform in smaller batches, or run fewer numba threads (numba.set_num_threads)."
         )
+
+
+def check_bits_can_be_set(X, n_bits_total, density, density_param):
+    """Warn when the projection can set hardly any bit of the rows of ``X``.
+
+    A bit of a row can only be 1 if one of the row's non-zero features has a non-zero in
+    that bit's random vector, which happens ``density x (non-zeros of the row)`` times per
+    bit on average. Far below one (under :data:`MIN_NONZEROS_PER_BIT`), nearly every bit
+    of every row is 0 whatever the values, e.g. ``density="auto"`` on 2**31 - 1 hashed
+    columns (2.2e-5) with short texts, or ``density=1e-12``. All-zero data says nothing
+    about the projection and gives no warning.
+    """
+    n_rows, n_features = X.shape
+    nnz = X.count_nonzero() if sp.issparse(X) else np.count_nonzero(X)
+    if nnz == 0 or n_rows == 0:
+        return
+    per_row = nnz / n_rows
+    per_bit = per_row * density
+    if per_bit >= MIN_NONZEROS_PER_BIT:
+        return
+    zero_share = math.exp(-per_bit)
+    how = (
+        f'density="auto" (1/sqrt(n_features) = {density:.3g} for {n_features} features)'
+        if isinstance(density_param, str) else f"density={density:.3g}"
+    )
+    warnings.warn(
+        f"LSHProjection: {per_bit:.2g} expected non-zeros per bit of a row ({how} x "
+        f"mean {per_row:.1f} non-zeros per row), far below one: about {100 * zero_share:.4g}% of "
+        f"the bits of a row are 0 whatever its values (on average "
+        f"{n_bits_total * -math.expm1(-per_bit):.3g} of its {n_bits_total} bits can be 1). "
+        f"raise density (density={min(1.0, 0.1 / per_row):.3g} gives 0.1 non-zeros per "
+        "bit), or hash the features into fewer columns.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def lsh_bits(X, seed, n_bits_total, density, packed=False):
@@ -55,38 +110,50 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False):
     when ``packed`` (bit ``b`` in word ``b // 64`` at position ``b % 64``; the input of
     :mod:`._inference`). The projection matrix is regenerated for the duration of this
     call only: every column once, or, when ``X`` has fewer non-zeros than features, each
-    non-zero's column where it is used.
+    non-zero's column where it is used. Every array the kernels write, output and
+    scratch, is allocated here, after a memory check that counts all of it.
     """
     n_samples, n_features = X.shape
-    check_bits_fit_in_memory(n_samples, n_bits_total, packed)
+    n_bits_total = int(n_bits_total)
+    packed = bool(packed)
+    dense = not sp.issparse(X)
+    n_workers = _numba.parallel_workers(n_samples)
+    # cheap bounds first (the input may be huge): output and the per-thread sums
+    check_bits_fit_in_memory(n_samples, n_bits_total, packed, n_workers, n_features if dense else 0)
     spec = _hashing.projection_spec(seed, n_bits_total, density)
-    if sp.issparse(X):
+    if dense:
+        if X.dtype not in (np.float32, np.float64):
+            X = X.astype(np.float64)
+        X = np.ascontiguousarray(X)
+        nnz = np.count_nonzero(X) if n_samples <= _FEW_ROWS else X.size
+    else:
         X = sp.csr_matrix(X)
         if not X.has_canonical_format:
             X = X.copy()
             X.sum_duplicates()  # also sorts the indices: the same order as the dense path
         nnz = X.nnz
-    else:
-        if X.dtype not in (np.float32, np.float64):
-            X = X.astype(np.float64)
-        X = np.ascontiguousarray(X)
-        nnz = np.count_nonzero(X) if n_samples <= _FEW_ROWS else X.size
     # Regenerating every column once costs n_features column hashes; hashing each
     # non-zero's column where it is used costs nnz of them: take the cheaper.
-    if nnz >= n_features:
-        columns = _hashing.projection_columns(n_features, *spec)
+    regenerate = nnz >= n_features
+    columns_nbytes = _hashing.columns_nbytes(n_features, n_bits_total, density) if regenerate else 0
+    check_bits_fit_in_memory(
+        n_samples, n_bits_total, packed, n_workers, n_features if dense else 0, columns_nbytes
+    )
+    columns = _hashing.projection_columns(n_features, *spec) if regenerate else _hashing.NO_COLUMNS
+    width = (n_bits_total + 63) // 64
+    out8 = np.empty((0 if packed else n_samples, n_bits_total), dtype=np.uint8)
+    out64 = np.empty((n_samples if packed else 0, width), dtype=np.uint64)
+    acc = np.empty((n_workers, n_bits_total), dtype=np.float64)
+    if dense:
+        nonzero = np.empty((n_workers, n_features), dtype=np.uint32)
+        _hashing.dense_bits(X, columns, spec, packed, out8, out64, acc, nonzero)
     else:
-        columns = _hashing.NO_COLUMNS
-    packed = bool(packed)
-    if sp.issparse(X):
         # indices are non-negative: viewing them unsigned spares numba's wrap-around checks
         indices = X.indices.view(np.uint32 if X.indices.dtype == np.int32 else np.uint64)
-        out8, out64 = _hashing.csr_bits(
+        _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64), indices, X.indptr.astype(np.int64),
-            columns, spec, n_bits_total, packed,
+            columns, spec, packed, out8, out64, acc,
         )
-    else:
-        out8, out64 = _hashing.dense_bits(X, columns, spec, n_bits_total, packed)
     return out64 if packed else out8
 
 
@@ -114,7 +181,12 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     density : "auto" or float in (0, 1], default="auto"
         Share of non-zero entries in each random vector. "auto" is
         ``1 / sqrt(n_features)``, as in :class:`~sklearn.random_projection.SparseRandomProjection`.
-        Cost of a transform is ``O(nnz(X) * T * d * density)``.
+        Cost of a transform is ``O(nnz(X) * T * d * density)``. A bit of a row can only
+        be 1 if one of the row's non-zeros meets a non-zero of that bit's vector, which
+        happens ``density * nnz(row)`` times per bit on average: ``fit`` warns
+        (``UserWarning``, naming the numbers) when that is below 0.01 on its data, where
+        over 99 % of the bits are 0 whatever the input (e.g. "auto" on 2**31 - 1
+        hashed columns with short texts).
     packed : bool, default=False
         If True, ``transform`` returns the bits packed 64 to a ``uint64`` word, bit ``b``
         of a row in word ``b // 64`` at position ``b % 64``.
@@ -168,8 +240,8 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     @property
     def n_bits_total_(self):
-        """T * d, the number of output bits."""
-        return self.n_projections * self.n_bits
+        """T * d, the number of output bits (a Python int)."""
+        return int(self.n_projections) * int(self.n_bits)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -184,12 +256,13 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         -------
         self : LSHProjection
         """
+        n_bits_total = check_total_bits(self.n_projections, self.n_bits)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], dtype=(np.float64, np.float32))
-        check_total_bits(self.n_projections, self.n_bits)
         rng = check_random_state(self.random_state)
         hi, lo = rng.randint(0, 2**32, size=2, dtype=np.uint64)
         self.seed_ = int((int(hi) << 32) | int(lo))
         self.density_ = resolve_density(self.density, X.shape[1])
+        check_bits_can_be_set(X, n_bits_total, self.density_, self.density)
         return self
 
     def transform(self, X):
@@ -234,7 +307,7 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     @property
     def _n_features_out(self):
-        n = self.n_projections * self.n_bits
+        n = self.n_bits_total_
         return (n + 63) // 64 if self.packed else n
 
     def __sklearn_tags__(self):
@@ -244,10 +317,21 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return tags
 
 
+def python_int(value, name):
+    """``value`` as a Python int; refuses bools (and anything not integral) by name."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
+        raise ValueError(f"{name} must be an int, got {value!r}.")
+    return int(value)
+
+
 def check_total_bits(n_projections, n_bits):
-    total = n_projections * n_bits
+    """``n_projections * n_bits`` as a Python int (numpy integers would wrap around);
+    raises a ValueError above :data:`MAX_TOTAL_BITS`."""
+    T, d = python_int(n_projections, "n_projections"), python_int(n_bits, "n_bits")
+    total = T * d
     if total > MAX_TOTAL_BITS:
         raise ValueError(
-            f"n_projections * n_bits = {n_projections} * {n_bits} = {total} bits is too "
+            f"n_projections * n_bits = {T} * {d} = {total} bits is too "
             f"large: at most {MAX_TOTAL_BITS} bits are supported."
         )
+    return total

@@ -188,3 +188,52 @@ def test_only_the_product_of_n_projections_and_n_bits_matters():
     bits = [LSHProjection(T, d, random_state=7).fit(X).transform(X) for T, d in splits]
     for other in bits[1:]:
         np.testing.assert_array_equal(bits[0], other)
+
+
+def _short_rows(n_rows, n_features, per_row, seed=0):
+    """CSR rows of ``per_row`` non-zeros each among ``n_features`` columns (like short texts)."""
+    rng = np.random.RandomState(seed)
+    rows = np.repeat(np.arange(n_rows), per_row)
+    cols = rng.randint(0, n_features, size=n_rows * per_row)
+    return sp.csr_matrix((rng.randn(n_rows * per_row), (rows, cols)), shape=(n_rows, n_features))
+
+
+@pytest.mark.parametrize(
+    "n_features, density",
+    [(2**31 - 1, "auto"), (30, 1e-12), (2**20, 1e-5)],
+)
+def test_a_projection_that_cannot_set_bits_is_reported(n_features, density):
+    # issue 14 item 5: 20 non-zeros per row and density 2.2e-5 ("auto" on 2**31-1 columns)
+    # give 4e-4 expected non-zeros per bit: every bit of nearly every row is 0, silently
+    X = _short_rows(50, n_features, 20)
+    proj = LSHProjection(density=density, random_state=0)
+    with pytest.warns(UserWarning, match=r"non-zeros per bit.*mean [\d.]+ non-zeros per row.*raise density"):
+        proj.fit(X)
+    assert proj.transform(X).mean() < 0.01  # what the warning is about
+
+
+@pytest.mark.parametrize("n_features, density", [(2**14, "auto"), (30, "auto"), (30, 0.05)])
+def test_projections_that_set_bits_do_not_warn(n_features, density):
+    import warnings
+
+    X = _short_rows(50, n_features, 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LSHProjection(density=density, random_state=0).fit(X)
+        LSHProjection(random_state=0).fit(sp.csr_matrix((5, n_features)))  # all-zero data: nothing to say
+
+
+@pytest.mark.parametrize("T, d", [(np.int32(65536), np.int32(65536)), (np.int64(2**40), np.uint8(1)), (2**31, 1)])
+def test_integer_parameters_are_multiplied_as_python_ints(T, d):
+    # np.int32(65536) * np.int32(65536) wraps to 0 bits in int32
+    with pytest.raises(ValueError, match=rf"= {int(T) * int(d)} bits is too large: at most 2147483647"):
+        LSHProjection(n_projections=T, n_bits=d).fit(np.ones((2, 3)))
+    proj = LSHProjection(n_projections=np.int32(3), n_bits=np.uint8(200), random_state=0).fit(np.ones((2, 3)))
+    assert proj.n_bits_total_ == 600 and type(proj.n_bits_total_) is int
+    assert proj.transform(np.ones((2, 3))).shape == (2, 600)
+
+
+@pytest.mark.parametrize("name", ["n_projections", "n_bits"])
+def test_boolean_sizes_are_refused(name):
+    with pytest.raises(ValueError, match=rf"{name} must be an int"):
+        LSHProjection(**{name: True}).fit(np.ones((2, 3)))

@@ -555,3 +555,172 @@ def test_fuzz_counts():
     print(f"  TOTAL: {total} cases, {errors} clear errors, {results} correct results, 0 crashes")
     assert total == errors + results
     assert errors > 0 and results > 0
+
+
+# ------------------------------------------------------------------ issue 14: allocation, scratch, fork
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Computes the right answers with no limit, then limits the address space to what is in use
+# plus MARGIN (enough for the outputs, not for the kernels' 8 bytes per bit of scratch) and
+# asks again: every answer must then be an error or the right one.
+ALLOCATION_SCRIPT = r"""
+import hashlib, json, resource, sys
+import numpy as np, scipy.sparse as sp
+def digest(a):  # compares without allocating a copy
+    a = np.ascontiguousarray(a)
+    return a.shape, a.dtype.str, hashlib.sha256(memoryview(a).cast("B")).hexdigest()
+sys.path.insert(0, sys.argv[1])
+from sklearn_projection import LSHProjection, _hashing, _inference
+B = 2**25                              # 256 MiB of float64 sums per row being summed
+rng = np.random.RandomState(0)
+X = sp.random(3, 1000, density=0.003, format="csr", random_state=0)
+X.data[:] = rng.randn(X.nnz)
+proj = LSHProjection(n_projections=B // 64, n_bits=64, density=0.01, random_state=0).fit(X)
+W = rng.randn(B, 2).astype(np.float32)  # a first layer over the 2**25 bits, 2 classes
+b = np.zeros(2, dtype=np.float32)
+calls = {
+    "packed": lambda: proj._transform(X, packed=True),
+    "dense_packed": lambda: proj._transform(X.toarray(), packed=True),
+    "logits": lambda: _inference.logits(X, proj.seed_, B, proj.density_, [W], [b]),
+}
+expected = {name: call() for name, call in calls.items()}
+calls["unpack_bits"] = lambda: _hashing.unpack_bits(expected["packed"], B)  # 96 MiB out of 12 MiB
+expected["unpack_bits"] = calls["unpack_bits"]()
+assert all(np.asarray(v).any() for v in expected.values())
+in_use = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+margin = int(sys.argv[2]) * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (in_use + margin, resource.getrlimit(resource.RLIMIT_AS)[1]))
+report = {}
+for name, call in calls.items():
+    try:
+        got = call()
+    except (MemoryError, ValueError) as exc:
+        report[name] = type(exc).__name__
+    except BaseException as exc:
+        report[name] = "unexpected " + repr(exc)
+    else:
+        report[name] = "right" if digest(got) == digest(expected[name]) else "WRONG"
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("layer", ["default", "workqueue"])
+@pytest.mark.parametrize("margin_mib", [64, 160])
+def test_a_failed_allocation_raises_and_never_gives_a_wrong_answer(layer, margin_mib):
+    """Issue 14 item 3: numba does not propagate an exception raised inside a parallel
+    region (the workqueue layer loses it, OpenMP reports a SystemError at best), so a
+    failed allocation of scratch inside a kernel used to return all-zero bits. Kernels
+    now allocate nothing: the caller allocates outputs and scratch, and numpy raises."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_THREADING_LAYER": layer, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", ALLOCATION_SCRIPT, ROOT, str(margin_mib)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert set(report.values()) <= {"right", "MemoryError", "ValueError"}, report
+    assert "MemoryError" in report.values(), report  # the limit did bite
+
+
+def test_memory_checks_count_the_kernels_scratch(monkeypatch):
+    """Issue 14 item 9: 2**26 packed bits of one row are 8 MiB of output, but summing
+    them takes 8 bytes per bit (512 MiB) per thread: refused on a 0.5 GiB machine."""
+    _pretend_memory(monkeypatch, 0.5)
+    X, _ = _data()
+    proj = LSHProjection(n_projections=2**20, n_bits=64, packed=True, random_state=0).fit(X)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"1 rows x 67108864 bits.*scratch.*8 bytes per bit.*1 thread"):
+            proj.transform(X[:1])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20, peak
+
+
+def test_an_unused_builtin_trainer_is_neither_sized_nor_refused(monkeypatch):
+    """Issue 14 item 9: trainer_weight=0 and distill_weight=0 never train the built-in
+    trainer; its (here absurd) size used to be allocated, or refused."""
+    _pretend_memory(monkeypatch, 0.5)
+    X, y = _data()
+    # (12 x 10**7 + 10**7 x 3 weights, 4 float64 copies: 4.5 GiB, refused as unused before)
+    tracemalloc.start()
+    try:
+        clf = _small_clf(trainer_hidden_layer_sizes=(10**7,), trainer_weight=0, distill_weight=0).fit(X, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20, peak
+    assert clf.trainer_size_bytes_ == 0
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError, match="trainer_weight=0"):
+        clf.trainer_.predict(X)
+    with pytest.raises(ValueError, match=r"trainer layers \[12, 10000000, 3\]"):
+        _small_clf(trainer_hidden_layer_sizes=(10**7,), distill_weight=0).fit(X, y)
+
+
+FORK_SCRIPT = r"""
+import multiprocessing, sys, warnings
+import numpy as np, scipy.sparse as sp
+sys.path.insert(0, sys.argv[1])
+import numba
+from sklearn.exceptions import ConvergenceWarning
+from sklearn_projection import LSHProjection, ProjectionNetClassifier
+warnings.simplefilter("ignore", ConvergenceWarning)
+rng = np.random.RandomState(0)
+X = rng.randn(300, 20)
+y = (X[:, 0] > 0).astype(int)
+clf = ProjectionNetClassifier(n_projections=8, n_bits=16, trainer_hidden_layer_sizes=(8,), max_iter=3,
+                              random_state=0).fit(X, y)
+proj = LSHProjection(n_projections=8, n_bits=16, random_state=0).fit(X)
+def answers(_=None):
+    return [clf.predict_proba(X), clf.to_compact("int8").predict_proba(sp.csr_matrix(X)), proj.transform(X)]
+parent = answers()  # parallel kernels ran in this process before the fork
+print("layer", numba.threading_layer(), flush=True)
+def in_forked_child(func):
+    import os, pickle
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, pickle.dumps(func()))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return pickle.loads(data)
+def grandchild(_):  # a fork of a forked Pool worker (which may not start processes itself)
+    answers()
+    return in_forked_child(answers)
+with multiprocessing.get_context("fork").Pool(2) as pool:
+    results = pool.map(answers, range(2)) + pool.map(grandchild, [0])
+for got in results:
+    assert all(np.array_equal(a, b) for a, b in zip(got, parent))
+print("ok", flush=True)
+"""
+
+
+@pytest.mark.parametrize("layer", ["default", "workqueue"])
+def test_fork_after_predict_neither_hangs_nor_dies(layer):
+    """Issue 14 item 10: with GNU OpenMP (numba's omp layer on Linux), a child forked after
+    a parallel kernel ran used to be killed at its first kernel (and a multiprocessing
+    Pool then waited forever). Forked children now run the kernels serially."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_THREADING_LAYER": layer, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", FORK_SCRIPT, ROOT], env=env, capture_output=True, text=True, timeout=300
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"fork after predict hung ({layer} layer): {exc.stderr!r}")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("ok"), out.stdout
