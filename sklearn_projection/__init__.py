@@ -3,10 +3,12 @@
 from ._classifier import ProjectionNetClassifier
 from ._compact import CompactProjectionClassifier, compact_pipeline
 from ._projection import LSHProjection
+from ._text import NgramHasher
 
 __all__ = [
     "CompactProjectionClassifier",
     "LSHProjection",
+    "NgramHasher",
     "ProjectionNetClassifier",
     "compact_pipeline",
 ]
