@@ -14,6 +14,7 @@ Usage::
 
     python examples/stream_text_partial_fit.py --lines 200000
     python examples/stream_text_partial_fit.py --lines 800000
+    python examples/stream_text_partial_fit.py --quick   # 20 000 lines, a few seconds (tests)
 
 prints the file size, lines streamed, held-out accuracy and the peak RSS of the process
 (``resource.getrusage``: the high-water mark, everything included).
@@ -102,7 +103,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lines", type=int, default=200_000, help="lines in the generated file")
     parser.add_argument("--chunk-lines", type=int, default=10_000)
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="20 000 lines in chunks of 2 000 (overrides --lines and --chunk-lines); "
+        "what the test suite runs",
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.lines, args.chunk_lines = 20_000, 2_000
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "stream.jsonl"
         t0 = time.perf_counter()
