@@ -171,11 +171,15 @@ def _add_column(acc, x, c, indptr, mid, bit_index):
 def _store(acc, out8, out64, i, packed):
     """Write bit ``b = acc[b] > 0`` of row ``i``: 64 to a word when ``packed``, else one per byte."""
     if packed:
+        # each word is assembled in a register and stored once
         row = out64[i]
+        n_bits = acc.shape[0]
         for w in range(row.shape[0]):
-            row[w] = 0
-        for b in range(acc.shape[0]):
-            row[b >> 6] |= np.uint64(acc[b] > 0.0) << np.uint64(b & 63)
+            base = w * 64
+            word = _ZERO
+            for j in range(min(64, n_bits - base)):
+                word |= np.uint64(acc[base + j] > 0.0) << np.uint64(j)
+            row[w] = word
     else:
         row8 = out8[i]
         for b in range(acc.shape[0]):
