@@ -29,7 +29,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import check_estimator
 
 from sklearn_projection import _text
-from sklearn_projection._text import C_SOURCE, NgramHasher, c_params
+from sklearn_projection._text import NgramHasher
+from sklearn_projection._text_c import C_SOURCE, c_params
 
 MASK = 2**64 - 1
 
