@@ -9,42 +9,18 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _inference
+from ._deprecated import DeprecatedAttributesMixin, ExternalTrainerView
 from ._inference import LogitsClassifierMixin
 from ._joint_training import JointTrainingMixin
-from ._trainer import BuiltinTrainer, teacher_proba
+from ._trainer import BuiltinTrainer
 
 # default of the deprecated ``network=`` argument of the predict methods
 _NO_NETWORK = "deprecated"
 
 
-def _deprecated_attribute(old, new):
-    warnings.warn(
-        f"{old} is deprecated since 0.3 and will be removed in 0.4; use {new}.",
-        FutureWarning,
-        stacklevel=3,
-    )
-
-
-class _ExternalTrainerView:
-    """The deprecated ``network="trainer"`` answers of a classifier with an external teacher:
-    the input checked against the classifier, the teacher's columns in ``classes_`` order."""
-
-    def __init__(self, clf):
-        self.clf = clf
-
-    def predict_proba(self, X):
-        self.clf._validate(X)
-        return teacher_proba(self.clf.trainer_, X, self.clf.classes_)
-
-    def predict_log_proba(self, X):
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        return self.clf.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-
-class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
+class ProjectionNetClassifier(
+    JointTrainingMixin, DeprecatedAttributesMixin, LogitsClassifierMixin, ClassifierMixin, BaseEstimator
+):
     """ProjectionNet (Ravi, 2017): a full trainer network teaches a tiny projection network.
 
     Two networks are trained together with minibatch Adam:
@@ -362,7 +338,7 @@ class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, Classif
             return super()
         if isinstance(self.trainer_, BuiltinTrainer):
             return self.trainer_
-        return _ExternalTrainerView(self)
+        return ExternalTrainerView(self)
 
     def predict_proba(self, X, network=_NO_NETWORK):
         """Class probabilities of the projection network: softmax of its logits, in float64.
@@ -407,33 +383,6 @@ class ProjectionNetClassifier(JointTrainingMixin, LogitsClassifierMixin, Classif
         """
         check_is_fitted(self)
         return _inference.footprint_bytes(self.coefs_, self.intercepts_)
-
-    # ------------------------------------------------------ deprecated attributes
-    @property
-    def projection_size_bytes_(self):
-        """Deprecated since 0.3: use :attr:`size_bytes` (which also counts T, d, density,
-        widths). This is the float32 weights and biases plus the 8-byte seed."""
-        _deprecated_attribute("projection_size_bytes_", "size_bytes")
-        if not hasattr(self, "coefs_"):
-            raise AttributeError("projection_size_bytes_")
-        return int(sum(a.nbytes for a in self.coefs_ + self.intercepts_) + 8)
-
-    @property
-    def trainer_coefs_(self):
-        """Deprecated since 0.3: use ``trainer_.coefs_``. None for an external trainer."""
-        _deprecated_attribute("trainer_coefs_", "trainer_.coefs_")
-        return self._builtin_attribute("coefs_")
-
-    @property
-    def trainer_intercepts_(self):
-        """Deprecated since 0.3: use ``trainer_.intercepts_``. None for an external trainer."""
-        _deprecated_attribute("trainer_intercepts_", "trainer_.intercepts_")
-        return self._builtin_attribute("intercepts_")
-
-    def _builtin_attribute(self, name):
-        if not hasattr(self, "trainer_"):
-            raise AttributeError(f"trainer_{name}")
-        return getattr(self.trainer_, name) if isinstance(self.trainer_, BuiltinTrainer) else None
 
     def to_compact(self, dtype="float32"):
         """The deployable projection network alone, as a :class:`CompactProjectionClassifier`.

@@ -15,14 +15,13 @@ structure since it was initialised (``n_projections``, ``n_bits``, ``density``, 
 hidden layer sizes, ``trainer``) instead of silently keeping the old network.
 """
 
-import copy
 import pickle
 import warnings
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
@@ -31,8 +30,9 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 
 from . import _network as nn
 from ._optim import Adam
-from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits, resolve_density
-from ._trainer import BuiltinTrainer, fitted_teacher, teacher_proba
+from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits
+from ._fit_state import FitStateMixin
+from ._trainer import BuiltinTrainer, UnusedBuiltinTrainer, _skip_init_layers, fitted_teacher, teacher_proba
 
 # The projection network is trained in the dtype of X (float64 or float32, as
 # MLPClassifier) and stored in float32 after every fit: its input is 0/1 bits, and
@@ -45,40 +45,6 @@ def _layer_sizes(sizes, name):
     if any(not isinstance(s, Integral) or isinstance(s, (bool, np.bool_)) or s <= 0 for s in sizes):
         raise ValueError(f"{name} must hold positive integers, got {sizes}.")
     return [int(s) for s in sizes]
-
-
-def _skip_init_layers(rng, layer_units, chunk=1 << 20):
-    """Advance ``rng`` past what ``nn.init_layers(rng, layer_units, ...)`` would draw,
-    holding at most ``chunk`` numbers at a time.
-
-    The unused built-in trainer is not initialised, but its initial weights are still
-    drawn and discarded, so that the minibatch order (drawn next) and hence the fitted
-    model stay those of sklearn-projection 0.2, where it was initialised.
-    """
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-        for n in (fan_in * fan_out, fan_out):  # one uniform double each, as init_layers
-            while n > 0:
-                rng.random_sample(min(n, chunk))
-                n -= chunk
-
-
-def _describe(trainer):
-    return "None" if trainer is None else f"a {type(trainer).__name__}"
-
-
-class UnusedBuiltinTrainer(BuiltinTrainer):
-    """``trainer_`` of a classifier fitted with ``trainer_weight=0, distill_weight=0``:
-    the built-in trainer is then never used, so it is neither sized, nor initialised, nor
-    trained (its weights would be random). A later ``warm_start`` fit or ``partial_fit``
-    that uses it initialises it then."""
-
-    def _validate(self, X):
-        raise NotFittedError(
-            "The built-in trainer was never trained: the classifier was fitted with "
-            "trainer_weight=0 and distill_weight=0 (the projection network alone), so the "
-            "trainer was neither initialised nor trained. Fit with trainer_weight > 0 to "
-            "train it."
-        )
 
 
 def _check_networks_fit_in_memory(n_samples, batch_size, projection_units, trainer_units):
@@ -103,13 +69,8 @@ def _check_networks_fit_in_memory(n_samples, batch_size, projection_units, train
         )
 
 
-class JointTrainingMixin:
+class JointTrainingMixin(FitStateMixin):
     """``fit``/``partial_fit`` machinery of ProjectionNetClassifier (see the module docstring)."""
-
-    # private attributes a call sets besides the fitted ``name_`` ones
-    _PRIVATE_FIT_STATE = (
-        "_optimizer", "_no_improvement_count", "_best_coefs", "_best_intercepts", "_trainer_param",
-    )
 
     def _fit(self, X, y, sample_weight, incremental, classes):
         """``fit``/``partial_fit``: on failure, unfitted (a fresh start) or unchanged."""
@@ -119,36 +80,6 @@ class JointTrainingMixin:
         except BaseException:
             self._restore_fitted_state(saved)
             raise
-
-    def _fit_state_keys(self):
-        return [
-            k for k in vars(self)
-            if (k.endswith("_") and not k.startswith("_")) or k in self._PRIVATE_FIT_STATE
-        ]
-
-    def _fitted_state(self):
-        """Copies of everything a call may change (the user's trainer object and an
-        external fitted teacher are never modified: shared, not copied)."""
-        state = {}
-        for key in self._fit_state_keys():
-            value = getattr(self, key)
-            if key == "_trainer_param" or (key == "trainer_" and not isinstance(value, BuiltinTrainer)):
-                state[key] = value
-            elif isinstance(value, list):  # arrays (weights) or floats (loss_curve_, ...)
-                state[key] = [a.copy() if isinstance(a, np.ndarray) else a for a in value]
-            else:
-                state[key] = copy.deepcopy(value)
-        return state
-
-    def _restore_fitted_state(self, state):
-        """Remove every fitted attribute, then set those of ``state``."""
-        for key in self._fit_state_keys():
-            delattr(self, key)
-        vars(self).update(state)
-
-    def _continues(self, incremental):
-        """Whether this call continues the previous network (else it starts afresh)."""
-        return hasattr(self, "coefs_") and (self.warm_start or incremental)
 
     def _fit_unchecked(self, X, y, sample_weight, incremental, classes):
         first_call = not self._continues(incremental)
@@ -224,45 +155,6 @@ class JointTrainingMixin:
 
     def _batch_rows(self, X):
         return min(200 if self.batch_size == "auto" else int(self.batch_size), X.shape[0])
-
-    def _check_same_structure(self, proj_hidden, trainer_hidden):
-        """Refuse to continue a network whose structure the parameters no longer describe."""
-        proj = self.projection_
-        builtin = isinstance(self.trainer_, BuiltinTrainer)
-        changes = []
-
-        def compare(name, before, now):
-            if before != now:
-                changes.append(f"{name} changed from {before!r} to {now!r}")
-
-        compare("n_projections", int(proj.n_projections), int(self.n_projections))
-        compare("n_bits", int(proj.n_bits), int(self.n_bits))
-        if proj.density_ != resolve_density(self.density, proj.n_features_in_):
-            compare("density", proj.density, self.density)
-        compare(
-            "projection_hidden_layer_sizes",
-            tuple(c.shape[1] for c in self.coefs_[:-1]),
-            tuple(proj_hidden),
-        )
-        # models fitted before 0.3 did not record the trainer parameter
-        trainer_before = getattr(self, "_trainer_param", None if builtin else self.trainer)
-        if (self.trainer is None) != builtin or self.trainer is not trainer_before:
-            before, now = _describe(trainer_before), _describe(self.trainer)
-            if before == now:
-                now = "another " + now[2:]
-            changes.append(f"trainer changed from {before} to {now}")
-        else:
-            compare(
-                "trainer_hidden_layer_sizes",
-                tuple(self.trainer_.hidden_layer_sizes) if builtin else (),
-                tuple(trainer_hidden) if builtin else (),
-            )
-        if changes:
-            raise ValueError(
-                "; ".join(changes) + " since the network was initialised: warm_start and "
-                "partial_fit continue that network, and these parameters define its "
-                "structure. Restore them, or fit with warm_start=False to start again."
-            )
 
     def _encode_targets(self, y, first_call, incremental, classes):
         """Labels as indices into ``classes_``; sets ``classes_`` only once y is valid."""

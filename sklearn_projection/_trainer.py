@@ -113,3 +113,33 @@ def teacher_proba(teacher, X, classes):
             "infinite probabilities; the projection network cannot distil from them."
         )
     return proba[:, np.searchsorted(teacher.classes_, classes)]
+
+
+def _skip_init_layers(rng, layer_units, chunk=1 << 20):
+    """Advance ``rng`` past what ``nn.init_layers(rng, layer_units, ...)`` would draw,
+    holding at most ``chunk`` numbers at a time.
+
+    The unused built-in trainer is not initialised, but its initial weights are still
+    drawn and discarded, so that the minibatch order (drawn next) and hence the fitted
+    model stay those of sklearn-projection 0.2, where it was initialised.
+    """
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        for n in (fan_in * fan_out, fan_out):  # one uniform double each, as init_layers
+            while n > 0:
+                rng.random_sample(min(n, chunk))
+                n -= chunk
+
+
+class UnusedBuiltinTrainer(BuiltinTrainer):
+    """``trainer_`` of a classifier fitted with ``trainer_weight=0, distill_weight=0``:
+    the built-in trainer is then never used, so it is neither sized, nor initialised, nor
+    trained (its weights would be random). A later ``warm_start`` fit or ``partial_fit``
+    that uses it initialises it then."""
+
+    def _validate(self, X):
+        raise NotFittedError(
+            "The built-in trainer was never trained: the classifier was fitted with "
+            "trainer_weight=0 and distill_weight=0 (the projection network alone), so the "
+            "trainer was neither initialised nor trained. Fit with trainer_weight > 0 to "
+            "train it."
+        )

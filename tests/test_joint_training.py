@@ -1,6 +1,5 @@
 """Fitting (_joint_training.py): loss curve, early stopping, partial_fit, warm_start, sample weights, failures."""
 
-import copy
 
 import numpy as np
 import pytest
@@ -127,101 +126,6 @@ def test_failed_first_partial_fit_leaves_the_estimator_unfitted():
 
 
 # ------------------------------------------------------------ issue 14: failed fits, warm_start
-def _fitted_state(clf):
-    """Everything a fit may set, as comparable plain values."""
-    state = {}
-    for key, value in vars(clf).items():
-        if key in clf.get_params(deep=False):
-            continue
-        if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
-            value = [a.copy() for a in value]
-        elif key == "trainer_":
-            value = [a.copy() for a in value.coefs_ + value.intercepts_]
-        elif key == "projection_":
-            value = value.seed_
-        elif key == "_optimizer":
-            value = [a.copy() for a in value.ms + value.vs] + [value.t]
-        elif key != "_trainer_param":
-            value = copy.deepcopy(value)
-        state[key] = value
-    return state
-
-
-def _assert_same_state(before, after):
-    assert sorted(before) == sorted(after)
-    for key in before:
-        a, b = before[key], after[key]
-        if isinstance(a, list) and a and isinstance(a[0], np.ndarray):
-            assert len(a) == len(b), key
-            for x, y in zip(a, b):
-                np.testing.assert_array_equal(x, y, err_msg=key)
-        elif isinstance(a, np.ndarray):
-            np.testing.assert_array_equal(a, b, err_msg=key)
-        else:
-            assert a == b or (a != a and b != b), key
-
-
-def _overflowing_weights(n):
-    return np.full(n, 1e308)  # every loss term times 1e308: the weights become non-finite
-
-
-def test_a_failed_fit_leaves_the_estimator_unfitted():
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    X, y = load_iris(return_X_y=True)
-    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=3,
-                                  random_state=0)
-    with pytest.raises(ValueError, match="non-finite weights"):
-        clf.fit(X, y, sample_weight=_overflowing_weights(len(y)))
-    with pytest.raises(NotFittedError):
-        check_is_fitted(clf)
-    with pytest.raises(NotFittedError):
-        clf.predict(X)
-    assert not [k for k in vars(clf) if k.endswith("_") and k not in clf.get_params()]
-    # a refit without warm_start that fails does not leave the earlier model behind either
-    clf.fit(X, y)
-    with pytest.raises(ValueError, match="non-finite weights"):
-        clf.fit(X, y, sample_weight=_overflowing_weights(len(y)))
-    with pytest.raises(NotFittedError):
-        clf.predict(X)
-    # the first call of partial_fit likewise
-    with pytest.raises(ValueError, match="non-finite weights"):
-        clf.partial_fit(X, y, classes=[0, 1, 2], sample_weight=_overflowing_weights(len(y)))
-    with pytest.raises(NotFittedError):
-        clf.predict(X)
-
-
-@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
-def test_a_failed_continued_fit_keeps_the_previous_state(how):
-    X, y = load_iris(return_X_y=True)
-    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=3,
-                                  warm_start=how == "warm_start", random_state=0)
-    if how == "warm_start":
-        clf.fit(X, y)
-    else:
-        clf.partial_fit(X, y, classes=[0, 1, 2])
-    before, proba = _fitted_state(clf), clf.predict_proba(X)
-    with pytest.raises(ValueError, match="non-finite weights"):
-        if how == "warm_start":
-            clf.fit(X, y, sample_weight=_overflowing_weights(len(y)))
-        else:
-            clf.partial_fit(X, y, sample_weight=_overflowing_weights(len(y)))
-    _assert_same_state(before, _fitted_state(clf))
-    np.testing.assert_array_equal(clf.predict_proba(X), proba)
-    # and it goes on from there as if the failed call had not happened
-    twin = ProjectionNetClassifier(**clf.get_params())
-    if how == "warm_start":
-        twin.fit(X, y)
-        clf.fit(X, y)
-        twin.fit(X, y)
-    else:
-        twin.partial_fit(X, y, classes=[0, 1, 2])
-        clf.partial_fit(X, y)
-        twin.partial_fit(X, y)
-    np.testing.assert_array_equal(clf.predict_proba(X), twin.predict_proba(X))
-
-
 def test_to_compact_refuses_non_finite_weights():
     X, y = load_iris(return_X_y=True)
     clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=3,
@@ -230,51 +134,6 @@ def test_to_compact_refuses_non_finite_weights():
     for dtype in ("float32", "float16", "int8"):
         with pytest.raises(ValueError, match="non-finite"):
             clf.to_compact(dtype)
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"n_projections": 16, "n_bits": 4},  # the same 64 bits, split otherwise
-        {"n_projections": 4},
-        {"projection_hidden_layer_sizes": (5,)},
-        {"trainer_hidden_layer_sizes": (7,)},
-        {"density": 0.25},  # "auto" is 0.5 on 4 features
-        {"trainer": "external"},
-    ],
-)
-@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
-def test_continuing_with_a_changed_structure_is_refused(change, how):
-    X, y = load_iris(return_X_y=True)
-    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=2,
-                                  warm_start=True, random_state=0)
-    if how == "warm_start":
-        clf.fit(X, y)
-    else:
-        clf.partial_fit(X, y, classes=[0, 1, 2])
-    before = _fitted_state(clf)
-    if change == {"trainer": "external"}:
-        from sklearn.frozen import FrozenEstimator
-
-        change = {"trainer": FrozenEstimator(LogisticRegression(max_iter=500).fit(X, y))}
-    clf.set_params(**change)
-    name = sorted(change)[-1] if "n_bits" not in change else "n_bits"
-    with pytest.raises(ValueError, match=rf"{name} changed .*warm_start=False"):
-        clf.fit(X, y) if how == "warm_start" else clf.partial_fit(X, y)
-    _assert_same_state(before, _fitted_state(clf))
-    # with warm_start=False, fit starts again from scratch with the new structure
-    clf.set_params(warm_start=False).fit(X, y)
-
-
-def test_warm_start_may_change_what_does_not_shape_the_network():
-    X, y = load_iris(return_X_y=True)
-    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=2,
-                                  warm_start=True, random_state=0).fit(X, y)
-    seed = clf.projection_.seed_
-    clf.set_params(learning_rate_init=1e-2, temperature=2.0, alpha=1e-3, max_iter=3, random_state=5,
-                   n_projections=np.int64(8), trainer_hidden_layer_sizes=[8])
-    clf.fit(X, y)
-    assert clf.n_iter_ == 5 and clf.projection_.seed_ == seed
 
 
 def test_numpy_integer_sizes_do_not_wrap():

@@ -1,0 +1,102 @@
+"""What a continued fit may change: rollback of a failed call, refusal of a changed structure.
+
+``warm_start`` fits and ``partial_fit`` continue the network the first call initialised.
+:class:`FitStateMixin` gives :class:`._joint_training.JointTrainingMixin` two guarantees:
+
+- a call that fails leaves the estimator as it was before the call (a fresh start that
+  fails leaves it unfitted), by copying every fitted attribute and the optimiser state
+  first (about three times the trainer's size per continued call);
+- a call whose parameters no longer describe the network it would continue (the T/d
+  split, hidden layer sizes, density, trainer) is refused with the changed parameters
+  named, instead of silently keeping the old network while ``get_params`` shows new values.
+"""
+
+import copy
+
+import numpy as np
+
+from ._projection import resolve_density
+from ._trainer import BuiltinTrainer
+
+
+def _describe(trainer):
+    return "None" if trainer is None else f"a {type(trainer).__name__}"
+
+
+
+class FitStateMixin:
+    """Rollback and structure checks of continued fits (see the module docstring)."""
+
+    # private attributes a call sets besides the fitted ``name_`` ones
+    _PRIVATE_FIT_STATE = (
+        "_optimizer", "_no_improvement_count", "_best_coefs", "_best_intercepts", "_trainer_param",
+    )
+
+    def _fit_state_keys(self):
+        return [
+            k for k in vars(self)
+            if (k.endswith("_") and not k.startswith("_")) or k in self._PRIVATE_FIT_STATE
+        ]
+
+    def _fitted_state(self):
+        """Copies of everything a call may change (the user's trainer object and an
+        external fitted teacher are never modified: shared, not copied)."""
+        state = {}
+        for key in self._fit_state_keys():
+            value = getattr(self, key)
+            if key == "_trainer_param" or (key == "trainer_" and not isinstance(value, BuiltinTrainer)):
+                state[key] = value
+            elif isinstance(value, list):  # arrays (weights) or floats (loss_curve_, ...)
+                state[key] = [a.copy() if isinstance(a, np.ndarray) else a for a in value]
+            else:
+                state[key] = copy.deepcopy(value)
+        return state
+
+    def _restore_fitted_state(self, state):
+        """Remove every fitted attribute, then set those of ``state``."""
+        for key in self._fit_state_keys():
+            delattr(self, key)
+        vars(self).update(state)
+
+    def _continues(self, incremental):
+        """Whether this call continues the previous network (else it starts afresh)."""
+        return hasattr(self, "coefs_") and (self.warm_start or incremental)
+
+    def _check_same_structure(self, proj_hidden, trainer_hidden):
+        """Refuse to continue a network whose structure the parameters no longer describe."""
+        proj = self.projection_
+        builtin = isinstance(self.trainer_, BuiltinTrainer)
+        changes = []
+
+        def compare(name, before, now):
+            if before != now:
+                changes.append(f"{name} changed from {before!r} to {now!r}")
+
+        compare("n_projections", int(proj.n_projections), int(self.n_projections))
+        compare("n_bits", int(proj.n_bits), int(self.n_bits))
+        if proj.density_ != resolve_density(self.density, proj.n_features_in_):
+            compare("density", proj.density, self.density)
+        compare(
+            "projection_hidden_layer_sizes",
+            tuple(c.shape[1] for c in self.coefs_[:-1]),
+            tuple(proj_hidden),
+        )
+        # models fitted before 0.3 did not record the trainer parameter
+        trainer_before = getattr(self, "_trainer_param", None if builtin else self.trainer)
+        if (self.trainer is None) != builtin or self.trainer is not trainer_before:
+            before, now = _describe(trainer_before), _describe(self.trainer)
+            if before == now:
+                now = "another " + now[2:]
+            changes.append(f"trainer changed from {before} to {now}")
+        else:
+            compare(
+                "trainer_hidden_layer_sizes",
+                tuple(self.trainer_.hidden_layer_sizes) if builtin else (),
+                tuple(trainer_hidden) if builtin else (),
+            )
+        if changes:
+            raise ValueError(
+                "; ".join(changes) + " since the network was initialised: warm_start and "
+                "partial_fit continue that network, and these parameters define its "
+                "structure. Restore them, or fit with warm_start=False to start again."
+            )
