@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _inference
 from ._deprecated import DeprecatedAttributesMixin, ExternalTrainerView
@@ -308,12 +308,6 @@ class ProjectionNetClassifier(
     # decision_function, predict_proba, predict_log_proba and predict come from
     # LogitsClassifierMixin over _validate and _logits; the latter three also take the
     # deprecated network= argument here.
-    def _validate(self, X):
-        check_is_fitted(self)
-        return validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
-        )
-
     def _logits(self, X):
         """Projection network logits of validated ``X``: the float32 compact model's path."""
         proj = self.projection_

@@ -16,7 +16,7 @@ import copy
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _format, _inference
 from ._format import DTYPES, INT8_MAX_BITS
@@ -247,12 +247,6 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         """
         check_is_fitted(self)
         return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_)
-
-    def _validate(self, X):
-        check_is_fitted(self)
-        return validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
-        )
 
     def _logits(self, X):
         return _inference.logits(

@@ -34,6 +34,8 @@ to the caller (the ``workqueue`` layer loses it, OpenMP reports at best a
 failed allocation in numpy raises ``MemoryError``.
 """
 
+import functools
+
 import numpy as np
 from numba import prange
 
@@ -75,13 +77,18 @@ def block_starts(n_bits_total, k):
     return (np.arange(k + 1, dtype=np.uint64) * np.uint64(n_bits_total)) // np.uint64(k)
 
 
+@functools.lru_cache(maxsize=64)
 def projection_spec(seed, n_bits_total, density):
     """What the kernels need to regenerate P: ``(seed, fraction threshold, block starts of
-    a column with floor(B * density) non-zeros, block starts of one with one more)``."""
+    a column with floor(B * density) non-zeros, block starts of one with one more)``.
+
+    Cached (a model predicting one row at a time asks for the same spec every call):
+    callers must not modify the arrays. (They are not flagged read-only, which would
+    give numba another type to compile the kernels for.)"""
     w = column_weight(n_bits_total, density)
     k = w >> 32
-    return (np.uint64(seed), np.uint64(w & 0xFFFFFFFF),
-            block_starts(n_bits_total, k), block_starts(n_bits_total, min(k + 1, n_bits_total)))
+    starts0, starts1 = block_starts(n_bits_total, k), block_starts(n_bits_total, min(k + 1, n_bits_total))
+    return (np.uint64(seed), np.uint64(w & 0xFFFFFFFF), starts0, starts1)
 
 
 @njit(cache=True, inline="always")

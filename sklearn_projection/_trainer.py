@@ -9,7 +9,7 @@ networks with ``clf.trainer_.predict(X)`` against ``clf.predict(X)``.
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _network as nn
 from ._inference import LogitsClassifierMixin
@@ -66,12 +66,6 @@ class BuiltinTrainer(LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
                 "projection network, which only uses signs, is not affected."
             )
         return z
-
-    def _validate(self, X):
-        check_is_fitted(self)
-        return validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,6 +4,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sklearn_projection import _inference
 from sklearn_projection._hashing import pack_bits
@@ -84,3 +85,38 @@ def test_footprint_counts_weights_biases_scales_and_scalars():
     b = [np.zeros(32, np.float32), np.zeros(10, np.float32)]
     s = [np.zeros(32, np.float32), np.zeros(10, np.float32)]
     assert _inference.footprint_bytes(W, b, s) == 600 * 32 + 320 + 4 * 42 * 2 + 16 + 4 * 6
+
+
+def test_fast_input_check_gives_what_validate_data_gives(digits_model, digits_split, monkeypatch):
+    """The few-microsecond check of a plain float row accepts only what validate_data
+    accepts, and everything else gets validate_data's own answer and errors."""
+    from sklearn_projection import _inference as inference_module
+
+    _, X_test, _, _ = digits_split
+    compact = digits_model.to_compact("int8")
+    rows = {
+        "one row": X_test[:1],
+        "float32": X_test[:3].astype(np.float32),
+        "fortran": np.asfortranarray(X_test[:5]),
+        "ints": (X_test[:4] * 16).astype(np.int64) / 16,
+        "huge finite": X_test[:2] * 1e308,  # the sum overflows: the full check takes it
+        "list": X_test[:2].tolist(),
+    }
+    calls = []
+    original = inference_module.validate_data
+    monkeypatch.setattr(inference_module, "validate_data", lambda *a, **k: calls.append(1) or original(*a, **k))
+    fast = {name: (compact.predict_proba(X), digits_model.predict_proba(X)) for name, X in rows.items()}
+    assert len(calls) == 2 * 3  # fortran, huge finite and list went through validate_data
+    monkeypatch.undo()
+    # the same rows through the full check (sparse input always takes it) give the same answers
+    for name, X in rows.items():
+        expected = original(compact, X, accept_sparse=["csr"], dtype=(np.float64, np.float32), reset=False)
+        np.testing.assert_array_equal(fast[name][0], compact.predict_proba(sp.csr_matrix(expected)), err_msg=name)
+    for bad, match in ((np.nan, "NaN"), (np.inf, "infinity")):
+        X = X_test[:1].copy()
+        X[0, 3] = bad
+        for model in (compact, digits_model):
+            with pytest.raises(ValueError, match=match):
+                model.predict(X)
+    with pytest.raises(ValueError, match="features, but"):
+        compact.predict(X_test[:1, :10])
