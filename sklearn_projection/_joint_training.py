@@ -27,12 +27,19 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import _network as nn
+from ._fit_state import FitStateMixin
 from ._optim import Adam
 from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits
-from ._fit_state import FitStateMixin
-from ._trainer import BuiltinTrainer, UnusedBuiltinTrainer, _skip_init_layers, fitted_teacher, teacher_proba
+from ._trainer import (
+    BuiltinTrainer,
+    UnusedBuiltinTrainer,
+    _skip_init_layers,
+    fitted_teacher,
+    teacher_proba,
+)
 
 # The projection network is trained in the dtype of X (float64 or float32, as
 # MLPClassifier) and stored in float32 after every fit: its input is 0/1 bits, and
@@ -142,7 +149,12 @@ class JointTrainingMixin(FitStateMixin):
         self.coefs_ = [c.astype(X.dtype) for c in self.coefs_]
         self.intercepts_ = [b.astype(X.dtype) for b in self.intercepts_]
         try:
-            self._run_epochs(X, bits, Y, soft_target, sample_weight, rng, incremental)
+            # One BLAS thread: the minibatch products (at most batch_size rows) are too
+            # small to gain from threads, and BLAS threads spinning against other work on
+            # the same cores made fits 7-9x slower (digits and MNIST on a loaded 2-core
+            # machine, docs/benchmarks.md).
+            with threadpool_limits(limits=1, user_api="blas"):
+                self._run_epochs(X, bits, Y, soft_target, sample_weight, rng, incremental)
         finally:
             self.coefs_ = [c.astype(PROJECTION_DTYPE) for c in self.coefs_]
             self.intercepts_ = [b.astype(PROJECTION_DTYPE) for b in self.intercepts_]
