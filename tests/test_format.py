@@ -577,7 +577,7 @@ def _crafted_files(draw):
             a[...] = draw(st.sampled_from([3e38, -3e38, 1e30, 65504.0]))
     if "scale_bad" in mutations and dtype == "int8" and layers:
         layers[2][0] = draw(st.sampled_from([0.0, -0.0, -1.0, np.nan]))
-    if "q_minus_128" in mutations and dtype == "int8" and layers:
+    if "q_minus_128" in mutations and dtype == "int8" and layers and layers[0].size:
         layers[0].reshape(-1)[0] = -128
     weights = b"".join(a.astype(a.dtype.newbyteorder("<")).tobytes() for a in layers)
     if "truncate" in mutations and weights:
