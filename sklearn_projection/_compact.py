@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _format, _inference
 from ._format import DTYPES, INT8_MAX_BITS
 from ._inference import LogitsClassifierMixin
-from ._projection import MAX_TOTAL_BITS
+from ._projection import MAX_TOTAL_BITS, READINGS
 
 
 def _quantize_int8(W):
@@ -65,6 +65,10 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         T and d; the projection network sees ``T * d`` bits.
     density_ : float
         Share of non-zero entries of each random vector.
+    reading_ : {"binary", "ternary"}
+        How the sums of the random projections are read: "binary" inputs {0, 1}
+        (sum > 0), "ternary" inputs {-1, 0, +1} (the sign of the sum). Files of format
+        version 2 hold binary models.
     coefs_ : list of ndarray
         Weight matrices of the projection network (``dtype_``); ReLU between layers.
     intercepts_ : list of ndarray
@@ -144,7 +148,8 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         names = getattr(classifier, "feature_names_in_", None)
         return cls._from_parts(
             dtype=dtype, seed=int(proj.seed_), n_projections=T, n_bits=d,
-            density=float(proj.density_), n_features=int(classifier.n_features_in_),
+            density=float(proj.density_), reading=getattr(proj, "reading", "binary"),
+            n_features=int(classifier.n_features_in_),
             classes=np.array(classifier.classes_, copy=True), coefs=coefs,
             intercepts=[np.array(b, dtype=np.float32, copy=True) for b in classifier.intercepts_],
             scales=scales, feature_names=None if names is None else np.asarray(names, dtype=object).copy(),
@@ -152,7 +157,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
 
     @classmethod
     def _from_parts(cls, *, dtype, seed, n_projections, n_bits, density, n_features, classes,
-                    coefs, intercepts, scales, feature_names):
+                    coefs, intercepts, scales, feature_names, reading="binary"):
         """The one constructor of a fitted model (from a classifier or from a file);
         raises ValueError unless the parts describe one consistent network."""
         self = cls()
@@ -160,6 +165,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         self.seed_ = seed
         self.n_projections_, self.n_bits_ = n_projections, n_bits
         self.density_ = density
+        self.reading_ = reading
         self.n_features_in_ = n_features
         if feature_names is not None:
             self.feature_names_in_ = feature_names
@@ -200,6 +206,8 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             raise ValueError(f"invalid n_projections={T}, n_bits={d}.")
         if not (0 < self.density_ <= 1):
             raise ValueError(f"invalid density {self.density_!r}.")
+        if self.reading_ not in READINGS:
+            raise ValueError(f"reading_ must be one of {READINGS}, got {self.reading_!r}.")
         if not 0 <= self.seed_ < 2**64:
             raise ValueError("seed must be a 64-bit unsigned integer.")
         if not 1 <= self.n_features_in_ < 2**62:
@@ -251,7 +259,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
     def _logits(self, X):
         return _inference.logits(
             X, self.seed_, self.n_bits_total_, self.density_, self.coefs_, self.intercepts_,
-            self.scales_,
+            self.scales_, self.reading_,
         )
 
     def __sklearn_tags__(self):

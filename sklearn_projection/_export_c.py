@@ -10,7 +10,11 @@ order into one accumulator per bit (``8 * T * d`` bytes, on the stack unless com
 with ``-D<PREFIX>_SUMS_STORAGE=static``), takes bit = sum > 0
 with the same rescaling of rows whose largest |x| exceeds 2**960, then computes the first
 layer as a gather-sum of the weight rows of the set bits, in increasing bit order: the
-bits and the float32 first layer are those of the Python kernels. Weights are written as
+bits and the float32 first layer are those of the Python kernels. A ternary model
+(``reading_ == "ternary"``) packs two planes of words (``N_PLANES`` 2), the bits with
+sum > 0 then those with sum < 0, and its first layer adds the weight rows of the first
+plane, then subtracts those of the second, each in increasing bit order, as
+:func:`._inference.gather_first_layer`. Weights are written as
 C99 hexadecimal float literals (exact), int8 as integers, float16 as their IEEE binary16
 bit patterns (converted exactly to float at run time).
 """
@@ -36,7 +40,7 @@ _HEADER = """\
  * and link with -lm. Do not compile with -ffast-math (it changes float results).
  *
  * Model: {n_features} input features -> {n_bits_total} LSH bits (T={T}, d={d}, density={density!r},
- * seed={seed}) -> layers {widths} ({dtype} weights) -> softmax over {n_classes} classes.
+ * seed={seed}, {reading} reading) -> layers {widths} ({dtype} weights) -> softmax over {n_classes} classes.
  * A prediction keeps 8 * {P}_N_BITS bytes of bit sums, on the stack unless compiled with
  * -D{P}_SUMS_STORAGE=static (then in static memory, and the functions are not reentrant),
  * plus two float buffers as wide as the widest layer on the stack; no heap.
@@ -83,6 +87,8 @@ _SOURCE_HEAD = """\
 #endif
 #define N_LAYERS {n_layers}
 #define MAX_WIDTH {max_width}
+/* bit reading: 1 plane of words (binary, bit = sum > 0) or 2 (ternary: sum > 0, then sum < 0) */
+#define N_PLANES {n_planes}
 
 static const uint64_t SEED = UINT64_C({seed});
 static const uint64_t GOLDEN = UINT64_C(0x9E3779B97F4A7C15);
@@ -108,7 +114,8 @@ static uint64_t mix64(uint64_t z)
 /* Stage 1 (_hashing / _projection.lsh_bits): the LSH bits of one row, packed 64 to a
  * word (bit b in words[b / 64] at b % 64). Each non-zero x[f] adds +-x to the bits of
  * column f of P, regenerated from the hash (see the header), features in increasing
- * order, in double; bit = sum > 0. Rows whose largest |x| exceeds 2**960 are summed
+ * order, in double; bit = sum > 0 (and, with two planes, bit b of the second plane,
+ * words[N_WORDS + b / 64], = sum < 0). Rows whose largest |x| exceeds 2**960 are summed
  * after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, before touching anything, if
  * a value is NaN or +-inf; else 0. */
 static int lsh_words(const int64_t *idx, const double *dense, const double *val, size_t n,
@@ -147,10 +154,14 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
                 acc[bit] -= x;
         }
     }
-    for (b = 0; b < N_WORDS; ++b)
+    for (b = 0; b < N_PLANES * N_WORDS; ++b)
         words[b] = 0;
-    for (b = 0; b < {P}_N_BITS; ++b)
+    for (b = 0; b < {P}_N_BITS; ++b) {
         words[b >> 6] |= (uint64_t)(acc[b] > 0.0) << (b & 63);
+#if N_PLANES == 2
+        words[N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] < 0.0) << (b & 63);
+#endif
+    }
     return 0;
 }
 
@@ -158,7 +169,8 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
 static const unsigned char DEBRUIJN_INDEX[64] = {DEBRUIJN_INDEX_C};
 
 /* Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set
- * bits, in increasing bit order (a gather-sum: nothing is multiplied by a bit). */
+ * bits, in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two
+ * planes, then minus the weight rows of the bits of the second plane, in increasing order. */
 static void first_layer(const uint64_t *words, float *z)
 {
     int w, h;
@@ -173,6 +185,17 @@ static void first_layer(const uint64_t *words, float *z)
             x ^= low;
         }
     }
+#if N_PLANES == 2
+    for (w = 0; w < N_WORDS; ++w) {
+        uint64_t x = words[N_WORDS + w];
+        while (x) {
+            uint64_t low = x & (~x + 1u);
+            size_t b = (size_t)w * 64u + DEBRUIJN_INDEX[(low * UINT64_C(0x03F79D71B4CB0A89)) >> 58];
+            FIRST_LAYER_SUB
+            x ^= low;
+        }
+    }
+#endif
     FIRST_LAYER_FINISH
 }
 
@@ -215,7 +238,7 @@ static int output(float *z, double *proba)
 static int forward(const int64_t *idx, const double *dense, const double *val, size_t n,
                    double *proba)
 {
-    uint64_t words[N_WORDS];
+    uint64_t words[N_PLANES * N_WORDS];
     float z[MAX_WIDTH];
     if (lsh_words(idx, dense, val, n, words) != 0)
         return {P}_ERROR_NON_FINITE;
@@ -244,6 +267,7 @@ _FIRST = {
         decls="",
         init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
         add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += W0[b * WIDTHS[1] + h];",
+        sub="for (h = 0; h < WIDTHS[1]; ++h) z[h] -= W0[b * WIDTHS[1] + h];",
         finish="",
         weight="((const float *)WEIGHTS[l])[i]",
         layer_scale="",
@@ -252,6 +276,7 @@ _FIRST = {
         decls="",
         init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
         add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += half_to_float(W0[b * WIDTHS[1] + h]);",
+        sub="for (h = 0; h < WIDTHS[1]; ++h) z[h] -= half_to_float(W0[b * WIDTHS[1] + h]);",
         finish="",
         weight="half_to_float(((const uint16_t *)WEIGHTS[l])[i])",
         layer_scale="",
@@ -260,6 +285,7 @@ _FIRST = {
         decls="int32_t q[MAX_WIDTH];",
         init="for (h = 0; h < WIDTHS[1]; ++h) q[h] = 0;",
         add="for (h = 0; h < WIDTHS[1]; ++h) q[h] += W0[b * WIDTHS[1] + h];",
+        sub="for (h = 0; h < WIDTHS[1]; ++h) q[h] -= W0[b * WIDTHS[1] + h];",
         finish="for (h = 0; h < WIDTHS[1]; ++h) { z[h] = (float)q[h] * SCALES[0][h]; z[h] = z[h] + BIASES[0][h]; }",
         weight="(float)((const int8_t *)WEIGHTS[l])[i]",
         layer_scale="s = s * SCALES[l][j];",
@@ -338,6 +364,7 @@ def generate_c(compact, name="model", prefix="pn"):
         n_features=compact.n_features_in_, n_bits_total=compact.n_bits_total_,
         T=compact.n_projections_, d=compact.n_bits_, density=compact.density_, seed=compact.seed_,
         widths=widths, dtype=dtype, n_classes=len(compact.classes_), n_layers=len(compact.coefs_),
+        reading=compact.reading_, n_planes=2 if compact.reading_ == "ternary" else 1,
         max_width=max(widths[1:]), k_lo=weight >> 32, frac=weight & 0xFFFFFFFF,
         widths_c=", ".join(map(str, widths)),
         labels_c=", ".join(_c_string(c) for c in compact.classes_),
@@ -371,6 +398,7 @@ def generate_c(compact, name="model", prefix="pn"):
         body.replace("FIRST_LAYER_DECLS", parts["decls"])
         .replace("FIRST_LAYER_INIT", parts["init"])
         .replace("FIRST_LAYER_ADD", parts["add"])
+        .replace("FIRST_LAYER_SUB", parts["sub"])
         .replace("FIRST_LAYER_FINISH", parts["finish"])
         .replace("LAYER_SCALE", parts["layer_scale"])
         .replace("DEBRUIJN_INDEX_C", ", ".join(map(str, _DEBRUIJN_INDEX)))

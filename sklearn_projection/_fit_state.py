@@ -7,7 +7,7 @@
   fails leaves it unfitted), by copying every fitted attribute and the optimiser state
   first (about three times the trainer's size per continued call);
 - a call whose parameters no longer describe the network it would continue (the T/d
-  split, hidden layer sizes, density, trainer) is refused with the changed parameters
+  split, hidden layer sizes, density, reading, trainer) is refused with the changed parameters
   named, instead of silently keeping the old network while ``get_params`` shows new values.
 """
 
@@ -76,6 +76,7 @@ class FitStateMixin:
         compare("n_bits", int(proj.n_bits), int(self.n_bits))
         if proj.density_ != resolve_density(self.density, proj.n_features_in_):
             compare("density", proj.density, self.density)
+        compare("reading", proj.reading, self.reading)
         compare(
             "projection_hidden_layer_sizes",
             tuple(c.shape[1] for c in self.coefs_[:-1]),

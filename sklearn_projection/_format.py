@@ -3,17 +3,21 @@
 A checksummed little-endian format parsed without pickle; nothing in a file is executed,
 and every size in it is checked against the bytes present before anything is allocated.
 
-File format (version 2, all integers little-endian) -- see docs/deployment.md::
+File format (version 3, all integers little-endian) -- see docs/deployment.md::
 
     magic    8 bytes   b"SKPNCMP\\x00"
-    version  u32       2  (version 1, sklearn-projection 0.1, regenerated the projections
-                          with another hash: refused, as its bits cannot be reproduced)
+    version  u32       3  (version 2 is version 3 without the reading byte, and is read
+                          as a binary model; version 1, sklearn-projection 0.1,
+                          regenerated the projections with another hash: refused, as
+                          its bits cannot be reproduced)
     body_len u64       number of body bytes that follow
     body     body_len bytes (below)
     crc32    u32       zlib.crc32 of every byte before it (magic .. body)
 
     body:
     dtype        u8        0 float32, 1 float16, 2 int8
+    reading      u8        0 binary (input bits {0, 1}: sum > 0), 1 ternary (inputs
+                           {-1, 0, +1}: the sign of the sum); absent in version 2 (binary)
     n_layers     u32       1 .. 1024
     seed         u64
     n_projections u32, n_bits u32    (T, d; T*d <= 2**31 - 1)
@@ -44,7 +48,8 @@ TypeError, raised before anything is allocated):
   scales strictly positive (the quantiser writes ``max|W| / 127``, or 1 for a zero column);
   int8 weights in [-127, 127] (so the int32 first-layer sum of at most
   :data:`INT8_MAX_BITS` bits is exact); and the logits bounded: propagating
-  ``|b_j| + sum_k bound_k * |W[k, j]|`` (bits bounded by 1, ReLU outputs by the bound of
+  ``|b_j| + sum_k bound_k * |W[k, j]|`` (bits bounded by 1 in absolute value, whichever
+  the reading, ReLU outputs by the bound of
   their unit) must stay below :data:`LOGIT_LIMIT` = 2**120, so that no input can drive the
   float32 forward pass to inf or NaN (float32 overflows near 2**128).
 
@@ -62,10 +67,12 @@ import zlib
 
 import numpy as np
 
-from ._projection import MAX_TOTAL_BITS
+from ._projection import MAX_TOTAL_BITS, READINGS
 
 MAGIC = b"SKPNCMP\x00"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# versions the reader accepts (2: written before the reading byte existed, binary)
+READ_VERSIONS = (2, 3)
 DTYPES = ("float32", "float16", "int8")
 _DTYPE_CODE = {name: i for i, name in enumerate(DTYPES)}
 _MAX_LAYERS = 1024
@@ -88,7 +95,8 @@ def write(model):
     body = io.BytesIO()
     put = body.write
     widths = [model.n_bits_total_] + [W.shape[1] for W in model.coefs_]
-    put(struct.pack("<BI", _DTYPE_CODE[model.dtype_], len(model.coefs_)))
+    put(struct.pack("<BBI", _DTYPE_CODE[model.dtype_], READINGS.index(model.reading_),
+                    len(model.coefs_)))
     put(struct.pack("<QIIdQ", model.seed_, model.n_projections_, model.n_bits_,
                     model.density_, model.n_features_in_))
     put(struct.pack(f"<{len(widths)}I", *widths))
@@ -262,10 +270,10 @@ def read(data):
             f"(format version {FORMAT_VERSION}) cannot reproduce its bits. Refit the "
             "ProjectionNetClassifier with this version and save it again."
         )
-    if version != FORMAT_VERSION:
+    if version not in READ_VERSIONS:
         raise ValueError(
             f"unsupported compact model format version {version}; this library reads "
-            f"version {FORMAT_VERSION}."
+            f"versions {' and '.join(map(str, READ_VERSIONS))}."
         )
     if head_len + body_len + 4 != len(data):
         raise ValueError(
@@ -277,9 +285,17 @@ def read(data):
         raise ValueError("corrupt compact model: CRC32 checksum mismatch.")
 
     r = _Reader(data, head_len, len(data) - 4)
-    code, n_layers = r.unpack("<BI", "dtype and layer count")
+    if version == 2:
+        code, n_layers = r.unpack("<BI", "dtype and layer count")
+        reading_code = 0  # version 2 predates the reading: binary bits
+    else:
+        code, reading_code, n_layers = r.unpack("<BBI", "dtype, reading and layer count")
     if code >= len(DTYPES):
         raise ValueError(f"corrupt compact model: unknown weight dtype code {code}.")
+    if reading_code >= len(READINGS):
+        raise ValueError(
+            f"corrupt compact model: unknown bit reading code {reading_code} (0 binary, 1 ternary)."
+        )
     if not 1 <= n_layers <= _MAX_LAYERS:
         raise ValueError(f"corrupt compact model: {n_layers} layers (1..{_MAX_LAYERS} allowed).")
     seed, T, d, density, n_features = r.unpack("<QIIdQ", "projection parameters")
@@ -323,7 +339,8 @@ def read(data):
 
     return dict(
         dtype=dtype, seed=int(seed), n_projections=int(T), n_bits=int(d),
-        density=float(density), n_features=int(n_features), classes=classes,
+        density=float(density), reading=READINGS[reading_code], n_features=int(n_features),
+        classes=classes,
         coefs=coefs, intercepts=intercepts, scales=scales if dtype == "int8" else None,
         feature_names=np.array(names, dtype=object) if n_names else None,
     )
@@ -407,7 +424,7 @@ def check_parameters(dtype, coefs, intercepts, scales):
     """ValueError unless the weights, biases and int8 scales are finite, the scales
     positive, int8 weights in [-127, 127], and no input can drive a float32 value of the
     forward pass beyond LOGIT_LIMIT (interval bound propagated through the layers)."""
-    bound = np.ones(coefs[0].shape[0])  # each bit is 0 or 1
+    bound = np.ones(coefs[0].shape[0])  # each input is 0 or 1 (binary), -1, 0 or 1 (ternary)
     for layer, (W, b) in enumerate(zip(coefs, intercepts)):
         named = f"layer {layer} ({W.shape[0]} x {W.shape[1]})"
         # a float64 sum of float32/float16 values is finite exactly when every value is

@@ -25,6 +25,11 @@ one row per thread, so the bits depend neither on the number of threads nor on w
 the input was dense or sparse, nor on whether a call regenerated the columns once up
 front or hashed them per non-zero entry.
 
+The sums are read in one of two ways (``reading``): "binary", bit = sum > 0 (uint8
+{0, 1}, or 64 bits to a uint64 word when packed), or "ternary", the sign of the sum
+(int8 {-1, 0, +1}; packed as two planes of words, the positive bits then the negative
+bits, see :func:`_store`). Both come from the same float64 sums.
+
 The functions here are pure functions over arrays; validation happens in the callers.
 The parallel kernels allocate nothing: every array they write, output or scratch, is
 allocated by the caller (:func:`~sklearn_projection._projection.lsh_bits`) before the
@@ -175,22 +180,44 @@ def _add_column(acc, x, c, indptr, mid, bit_index):
 
 
 @njit(cache=True, inline="always")
-def _store(acc, out8, out64, i, packed):
-    """Write bit ``b = acc[b] > 0`` of row ``i``: 64 to a word when ``packed``, else one per byte."""
+def _store(acc, out8, out64, i, packed, ternary):
+    """Write the reading of the sums ``acc`` of row ``i``.
+
+    binary (``ternary`` False): bit ``b = acc[b] > 0``, 64 to a word when ``packed``, else
+    one per byte (uint8 {0, 1}). ternary: ``+1`` where ``acc[b] > 0``, ``-1`` where
+    ``acc[b] < 0``, ``0`` where ``acc[b] == 0``; one int8 per value, or, when ``packed``, two
+    planes of ``W = ceil(B / 64)`` words: words ``0 .. W-1`` hold the positive bits
+    (``acc[b] > 0``), words ``W .. 2W-1`` the negative ones (``acc[b] < 0``), bit ``b`` of a
+    plane in its word ``b // 64`` at position ``b % 64``.
+    """
     if packed:
         # each word is assembled in a register and stored once
         row = out64[i]
         n_bits = acc.shape[0]
-        for w in range(row.shape[0]):
+        width = (n_bits + 63) >> 6
+        for w in range(width):
             base = w * 64
-            word = _ZERO
-            for j in range(min(64, n_bits - base)):
-                word |= np.uint64(acc[base + j] > 0.0) << np.uint64(j)
-            row[w] = word
+            pos = _ZERO
+            if ternary:
+                neg = _ZERO
+                for j in range(min(64, n_bits - base)):
+                    a = acc[base + j]
+                    pos |= np.uint64(a > 0.0) << np.uint64(j)
+                    neg |= np.uint64(a < 0.0) << np.uint64(j)
+                row[width + w] = neg
+            else:
+                for j in range(min(64, n_bits - base)):
+                    pos |= np.uint64(acc[base + j] > 0.0) << np.uint64(j)
+            row[w] = pos
     else:
         row8 = out8[i]
-        for b in range(acc.shape[0]):
-            row8[b] = 1 if acc[b] > 0.0 else 0
+        if ternary:
+            for b in range(acc.shape[0]):
+                a = acc[b]
+                row8[b] = 1 if a > 0.0 else (-1 if a < 0.0 else 0)
+        else:
+            for b in range(acc.shape[0]):
+                row8[b] = 1 if acc[b] > 0.0 else 0
 
 
 @njit(cache=True, inline="always")
@@ -244,9 +271,10 @@ def _dense_row(acc, row, columns, spec, scale, nonzero):
 
 
 @njit(cache=True, parallel=True)
-def dense_bits(X, columns, spec, packed, out8, out64, acc, nonzero):
-    """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte) or, when
-    ``packed``, to ``out64`` (64 to a word).
+def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
+    """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte: uint8 {0, 1},
+    or int8 {-1, 0, +1} when ``ternary``) or, when ``packed``, to ``out64`` (64 to a word;
+    two planes when ``ternary``, see :func:`_store`).
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
@@ -261,11 +289,11 @@ def dense_bits(X, columns, spec, packed, out8, out64, acc, nonzero):
         for i in range(w * n // n_workers, (w + 1) * n // n_workers):
             if _dense_row(acc_w, X[i], columns, spec, 1.0, nonzero_w) > _BIG:
                 _dense_row(acc_w, X[i], columns, spec, _SHRINK, nonzero_w)
-            _store(acc_w, out8, out64, i, packed)
+            _store(acc_w, out8, out64, i, packed, ternary)
 
 
 @njit(cache=True, parallel=True)
-def csr_bits(data, indices, row_ptr, columns, spec, packed, out8, out64, acc):
+def csr_bits(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc):
     """As :func:`dense_bits` for CSR rows (sorted, no duplicates)."""
     n = row_ptr.shape[0] - 1
     n_workers = acc.shape[0]
@@ -276,7 +304,7 @@ def csr_bits(data, indices, row_ptr, columns, spec, packed, out8, out64, acc):
             cols, vals = indices[lo:hi], data[lo:hi]
             if _sparse_row(acc_w, cols, vals, columns, spec, 1.0) > _BIG:
                 _sparse_row(acc_w, cols, vals, columns, spec, _SHRINK)
-            _store(acc_w, out8, out64, i, packed)
+            _store(acc_w, out8, out64, i, packed, ternary)
 
 
 @njit(cache=True, parallel=True)
@@ -307,3 +335,17 @@ def unpack_bits(words, n_bits_total):
     out = np.empty((words.shape[0], n_bits_total), dtype=np.uint8)
     _unpack_bits(words, out)
     return out
+
+
+def pack_ternary(values):
+    """Pack a (n, B) int8 {-1, 0, +1} array into the two planes of the ternary reading:
+    (n, 2 * ceil(B/64)) uint64, the words of ``values > 0`` then those of ``values < 0``."""
+    return np.hstack([pack_bits((values > 0).view(np.uint8)), pack_bits((values < 0).view(np.uint8))])
+
+
+def unpack_ternary(words, n_bits_total):
+    """Inverse of :func:`pack_ternary`."""
+    width = (n_bits_total + 63) // 64
+    positive = unpack_bits(np.ascontiguousarray(words[:, :width]), n_bits_total).view(np.int8)
+    negative = unpack_bits(np.ascontiguousarray(words[:, width:]), n_bits_total).view(np.int8)
+    return positive - negative

@@ -7,12 +7,16 @@ its float32 compact model) and :class:`~sklearn_projection.CompactProjectionClas
 
 1. **bits**: :func:`~sklearn_projection._projection.lsh_bits` packs the ``T * d`` LSH bits
    of each row 64 to a ``uint64`` word (bit ``b`` in word ``b // 64`` at ``b % 64``);
+   With the ternary reading a row has two planes of words, the positive bits (sum > 0)
+   then the negative bits (sum < 0);
 2. **first layer**: ``bias + sum of W[b] over the set bits b``, a gather-sum (nothing is
    multiplied by a bit): :func:`gather_first_layer` finds each set bit with the
    lowest-set-bit trick and a de Bruijn multiply and adds its weight row, in increasing
-   bit order. float32 weights accumulate in float32 from the bias; int8 weights
-   accumulate exactly in int32, then ``z = acc * scale + bias``; float16 weights are
-   widened to float32 first (exactly);
+   bit order. Ternary: ``bias + sum of W[b] over the positive bits b - sum of W[b] over the
+   negative bits b``, in this order: first every positive bit in increasing b (added),
+   then every negative bit in increasing b (subtracted). float32 weights accumulate in
+   float32 from the bias; int8 weights accumulate exactly in int32, then
+   ``z = acc * scale + bias``; float16 weights are widened to float32 first (exactly);
 3. **remaining layers**: ReLU, then ``z @ W + b`` per layer in float32 (int8: ``(z @ q) *
    scale + b``).
 
@@ -52,12 +56,7 @@ _DEBRUIJN_INDEX = _debruijn_index()
 
 
 @njit(cache=True, parallel=True)
-def gather_first_layer(words, weights, out):
-    """``out[i] += sum of weights[b] over the set bits b of words[i]``, in increasing b.
-
-    ``out`` (n x H) is pre-filled by the caller (the float32 bias, or int32 zeros for
-    int8 weights, which then accumulate exactly in int32). Rows run in parallel.
-    """
+def _gather(words, weights, out, n_positive):
     table = _DEBRUIJN_INDEX
     n, n_words = words.shape
     n_out = weights.shape[1]
@@ -65,36 +64,60 @@ def gather_first_layer(words, weights, out):
         row = out[i]
         for w in range(n_words):
             x = words[i, w]
-            base = w * 64
+            negative = w >= n_positive
+            base = (w - n_positive if negative else w) * 64
             while x != 0:
                 low = x & (~x + _ONE)
                 b = base + table[(low * _DEBRUIJN) >> _S58]
-                for h in range(n_out):
-                    row[h] += weights[b, h]
+                if negative:
+                    for h in range(n_out):
+                        row[h] -= weights[b, h]
+                else:
+                    for h in range(n_out):
+                        row[h] += weights[b, h]
                 x ^= low
     return out
+
+
+def gather_first_layer(words, weights, out, ternary=False):
+    """``out[i] += sum of weights[b] over the set bits b of words[i]``, in increasing b.
+
+    ``ternary``: ``words`` holds two planes (positive words, then negative words, as
+    :func:`~sklearn_projection._projection.lsh_bits` packs them); the weight rows of the
+    positive bits are added in increasing b, then those of the negative bits subtracted
+    in increasing b.
+    ``out`` (n x H) is pre-filled by the caller (the float32 bias, or int32 zeros for
+    int8 weights, which then accumulate exactly in int32). Rows run in parallel.
+    """
+    n_words = words.shape[1]
+    if ternary:
+        if n_words % 2:
+            raise ValueError(f"ternary words hold two planes, got an odd width {n_words}.")
+        n_words //= 2
+    return _gather(words, weights, out, n_words)
 
 
 def _as_float32(W):
     return W if W.dtype == np.float32 else W.astype(np.float32)
 
 
-def first_layer(words, W, bias, scale=None):
-    """The first layer (before its ReLU) of the rows whose packed bits are ``words``.
+def first_layer(words, W, bias, scale=None, ternary=False):
+    """The first layer (before its ReLU) of the rows whose packed bits are ``words``
+    (two planes when ``ternary``, see :func:`gather_first_layer`).
 
     ``W`` is float32, float16 or int8 (then ``scale`` holds its per-column float32
     scales); ``bias`` is float32. Returns float32 (n x H).
     """
     n = words.shape[0]
     if W.dtype == np.int8:
-        acc = gather_first_layer(words, W, np.zeros((n, W.shape[1]), dtype=np.int32))
+        acc = gather_first_layer(words, W, np.zeros((n, W.shape[1]), dtype=np.int32), ternary)
         z = acc.astype(np.float32)
         z *= scale
         z += bias
         return z
     z = np.empty((n, W.shape[1]), dtype=np.float32)
     z[:] = bias
-    return gather_first_layer(words, _as_float32(W), z)
+    return gather_first_layer(words, _as_float32(W), z, ternary)
 
 
 def remaining_layers(z, coefs, intercepts, scales=None):
@@ -108,28 +131,30 @@ def remaining_layers(z, coefs, intercepts, scales=None):
     return z
 
 
-def logits(X, seed, n_bits_total, density, coefs, intercepts, scales=None):
+def logits(X, seed, n_bits_total, density, coefs, intercepts, scales=None, reading="binary"):
     """Output logits (float32, n x n_classes) of a projection network on validated ``X``.
 
-    ``seed``, ``n_bits_total`` and ``density`` regenerate the projection; ``coefs`` and
+    ``seed``, ``n_bits_total`` and ``density`` regenerate the projection, ``reading``
+    ("binary" or "ternary") says how its sums are read; ``coefs`` and
     ``intercepts`` are the layers over the bits (``scales``: per-layer column scales of
     int8 weights, or None). Rows are processed in batches of :data:`BATCH_ROWS`.
     """
     n = X.shape[0]
     if n <= BATCH_ROWS:
-        return _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales)
+        return _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales, reading)
     out = np.empty((n, intercepts[-1].shape[0]), dtype=np.float32)
     for start in range(0, n, BATCH_ROWS):
         X_b = X[start : start + BATCH_ROWS]
         out[start : start + X_b.shape[0]] = _logits_batch(
-            X_b, seed, n_bits_total, density, coefs, intercepts, scales
+            X_b, seed, n_bits_total, density, coefs, intercepts, scales, reading
         )
     return out
 
 
-def _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales):
-    words = lsh_bits(X, seed, n_bits_total, density, packed=True)
-    z = first_layer(words, coefs[0], intercepts[0], None if scales is None else scales[0])
+def _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales, reading):
+    words = lsh_bits(X, seed, n_bits_total, density, packed=True, reading=reading)
+    z = first_layer(words, coefs[0], intercepts[0], None if scales is None else scales[0],
+                    ternary=reading == "ternary")
     return remaining_layers(z, coefs, intercepts, scales)
 
 

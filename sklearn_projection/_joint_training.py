@@ -11,8 +11,8 @@ A call either succeeds or changes nothing that matters: a ``fit`` that starts af
 fails (invalid data, non-finite weights, memory) leaves the estimator unfitted; a call
 that continues the previous network (``warm_start=True`` or ``partial_fit``) and fails
 leaves it exactly as it was. Continuing refuses parameters that changed the network's
-structure since it was initialised (``n_projections``, ``n_bits``, ``density``, the
-hidden layer sizes, ``trainer``) instead of silently keeping the old network.
+structure since it was initialised (``n_projections``, ``n_bits``, ``density``,
+``reading``, the hidden layer sizes, ``trainer``) instead of silently keeping the old network.
 """
 
 import pickle
@@ -144,7 +144,8 @@ class JointTrainingMixin(FitStateMixin):
         soft_target = None
         if not isinstance(self.trainer_, BuiltinTrainer):
             soft_target = nn.tempered(teacher_proba(self.trainer_, X_raw, self.classes_), self.temperature)
-        # the bits of the training set are computed once per fit, not once per epoch
+        # the bits of the training set are computed once per fit, not once per epoch:
+        # uint8 {0, 1} (binary reading) or int8 {-1, 0, +1} (ternary), the network's inputs
         bits = self.projection_._transform(X, packed=False)
         self.coefs_ = [c.astype(X.dtype) for c in self.coefs_]
         self.intercepts_ = [b.astype(X.dtype) for b in self.intercepts_]
@@ -216,6 +217,7 @@ class JointTrainingMixin(FitStateMixin):
             n_projections=self.n_projections,
             n_bits=self.n_bits,
             density=self.density,
+            reading=self.reading,
             random_state=int(rng.randint(np.iinfo(np.int32).max)),
         )
         # only the width and the seed are stored; the whole X lets fit warn about a

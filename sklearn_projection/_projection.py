@@ -24,6 +24,9 @@ MAX_TOTAL_BITS = 2**31 - 1
 # below this many expected non-zeros per bit of a row (density x non-zeros per row), over
 # 99 % of a row's bits are 0 whatever its values: fit warns (see check_bits_can_be_set)
 MIN_NONZEROS_PER_BIT = 0.01
+# how the sum of a hyperplane is read: "binary" (sum > 0, {0, 1}) or "ternary" (its sign,
+# {-1, 0, +1}); see _hashing's docstring
+READINGS = ("binary", "ternary")
 
 
 def _physical_memory_bytes():
@@ -40,14 +43,15 @@ def resolve_density(density, n_features):
 
 
 def check_bits_fit_in_memory(n_rows, n_bits_total, packed, n_workers=1, n_features=0,
-                             columns_nbytes=0, what="the bits"):
+                             columns_nbytes=0, what="the bits", planes=1):
     """Raise a ValueError naming the sizes when computing bits would not fit in memory.
 
     Counts the output and the kernels' scratch: 8 bytes (a float64 sum) per bit for each
     of ``n_workers`` parallel workers, 4 bytes per feature each on dense input
     (``n_features``), and the regenerated projection columns (``columns_nbytes``).
+    Packed ternary output holds two ``planes`` of words.
     """
-    per_row = 8 * ((n_bits_total + 63) // 64) if packed else n_bits_total
+    per_row = 8 * planes * ((n_bits_total + 63) // 64) if packed else n_bits_total
     output = n_rows * per_row
     scratch = n_workers * (8 * n_bits_total + 4 * n_features) + columns_nbytes
     needed = output + scratch
@@ -103,12 +107,16 @@ def check_bits_can_be_set(X, n_bits_total, density, density_param):
     )
 
 
-def lsh_bits(X, seed, n_bits_total, density, packed=False):
+def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
     """T*d LSH bits of validated ``X`` (dense float array or scipy sparse matrix).
 
-    Returns a (n, n_bits_total) uint8 array, or (n, ceil(n_bits_total/64)) uint64 words
-    when ``packed`` (bit ``b`` in word ``b // 64`` at position ``b % 64``; the input of
-    :mod:`._inference`). The projection matrix is regenerated for the duration of this
+    ``reading="binary"`` returns a (n, n_bits_total) uint8 {0, 1} array (bit = sum > 0),
+    or (n, ceil(n_bits_total/64)) uint64 words when ``packed`` (bit ``b`` in word
+    ``b // 64`` at position ``b % 64``; the input of :mod:`._inference`).
+    ``reading="ternary"`` returns the signs of the sums, a (n, n_bits_total) int8
+    {-1, 0, +1} array, or when ``packed`` (n, 2 * ceil(n_bits_total/64)) uint64 words: the
+    words of the positive bits (sum > 0), then those of the negative bits (sum < 0), each
+    plane laid out as the binary words. The projection matrix is regenerated for the duration of this
     call only: every column once, or, when ``X`` has fewer non-zeros than features, each
     non-zero's column where it is used. Every array the kernels write, output and
     scratch, is allocated here, after a memory check that counts all of it.
@@ -116,10 +124,16 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False):
     n_samples, n_features = X.shape
     n_bits_total = int(n_bits_total)
     packed = bool(packed)
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {READINGS}, got {reading!r}.")
+    ternary = reading == "ternary"
+    planes = 2 if ternary else 1
     dense = not sp.issparse(X)
     n_workers = _numba.parallel_workers(n_samples)
     # cheap bounds first (the input may be huge): output and the per-thread sums
-    check_bits_fit_in_memory(n_samples, n_bits_total, packed, n_workers, n_features if dense else 0)
+    check_bits_fit_in_memory(
+        n_samples, n_bits_total, packed, n_workers, n_features if dense else 0, planes=planes
+    )
     spec = _hashing.projection_spec(seed, n_bits_total, density)
     if dense:
         if X.dtype not in (np.float32, np.float64):
@@ -137,22 +151,23 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False):
     regenerate = nnz >= n_features
     columns_nbytes = _hashing.columns_nbytes(n_features, n_bits_total, density) if regenerate else 0
     check_bits_fit_in_memory(
-        n_samples, n_bits_total, packed, n_workers, n_features if dense else 0, columns_nbytes
+        n_samples, n_bits_total, packed, n_workers, n_features if dense else 0, columns_nbytes,
+        planes=planes,
     )
     columns = _hashing.projection_columns(n_features, *spec) if regenerate else _hashing.NO_COLUMNS
     width = (n_bits_total + 63) // 64
-    out8 = np.empty((0 if packed else n_samples, n_bits_total), dtype=np.uint8)
-    out64 = np.empty((n_samples if packed else 0, width), dtype=np.uint64)
+    out8 = np.empty((0 if packed else n_samples, n_bits_total), dtype=np.int8 if ternary else np.uint8)
+    out64 = np.empty((n_samples if packed else 0, planes * width), dtype=np.uint64)
     acc = np.empty((n_workers, n_bits_total), dtype=np.float64)
     if dense:
         nonzero = np.empty((n_workers, n_features), dtype=np.uint32)
-        _hashing.dense_bits(X, columns, spec, packed, out8, out64, acc, nonzero)
+        _hashing.dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero)
     else:
         # indices are non-negative: viewing them unsigned spares numba's wrap-around checks
         indices = X.indices.view(np.uint32 if X.indices.dtype == np.int32 else np.uint64)
         _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64), indices, X.indptr.astype(np.int64),
-            columns, spec, packed, out8, out64, acc,
+            columns, spec, packed, ternary, out8, out64, acc,
         )
     return out64 if packed else out8
 
@@ -163,7 +178,10 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     Maps each row ``x`` to ``n_projections * n_bits`` bits: bit ``i`` is 1 where
     ``<x, r_i> > 0`` for a sparse random vector ``r_i`` with entries in {-1, 0, +1}
     (Charikar's random-hyperplane LSH with Achlioptas/Li "very sparse" vectors). Inputs
-    at angle ``theta`` agree on a bit with probability ``1 - theta / pi``.
+    at angle ``theta`` agree on a bit with probability ``1 - theta / pi``. With
+    ``reading="ternary"`` each output is instead the sign of ``<x, r_i>``: +1, -1, or 0
+    where the sum is exactly 0 (as it is for most bits of a short text, whose few
+    non-zeros often miss a sparse ``r_i``).
 
     Each entry of ``r_i`` is recomputed from an integer hash of ``(seed_, i, feature)``
     whenever it is needed, so the fitted transformer stores one 64-bit seed however many
@@ -187,9 +205,17 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         (``UserWarning``, naming the numbers) when that is below 0.01 on its data, where
         over 99 % of the bits are 0 whatever the input (e.g. "auto" on 2**31 - 1
         hashed columns with short texts).
+    reading : {"binary", "ternary"}, default="binary"
+        How each sum ``s = <x, r_i>`` is read. "binary": ``s > 0``, a uint8 in {0, 1}.
+        "ternary": the sign of ``s``, an int8 in {-1, 0, +1}, which tells a sum of
+        exactly 0 from a negative one at no cost in output width (on short texts
+        79-87 % of the sums are exactly 0; see docs/method.md, "Bit reading").
     packed : bool, default=False
         If True, ``transform`` returns the bits packed 64 to a ``uint64`` word, bit ``b``
-        of a row in word ``b // 64`` at position ``b % 64``.
+        of a row in word ``b // 64`` at position ``b % 64``: ``ceil(T*d / 64)`` words per
+        row. With ``reading="ternary"`` a row has two planes of that many words, the
+        positive bits (``s > 0``) then the negative bits (``s < 0``): ``2 * ceil(T*d / 64)``
+        words.
     random_state : int, RandomState instance or None, default=None
         Draws ``seed_`` at ``fit``. Pass an int for the same bits across calls.
 
@@ -221,20 +247,29 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     True
     >>> LSHProjection(n_projections=4, n_bits=8, packed=True, random_state=0).fit_transform(X).shape
     (3, 1)
+    >>> signs = LSHProjection(n_projections=4, n_bits=8, reading="ternary", random_state=0).fit_transform(X)
+    >>> signs.dtype.name, sorted(set(signs.ravel().tolist())) <= [-1, 0, 1]
+    ('int8', True)
+    >>> bool(((signs > 0) == bits).all())  # the positive signs are the binary bits
+    True
     """
 
     _parameter_constraints = {
         "n_projections": [Interval(Integral, 1, None, closed="left")],
         "n_bits": [Interval(Integral, 1, None, closed="left")],
         "density": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="right")],
+        "reading": [StrOptions(set(READINGS))],
         "packed": ["boolean"],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_projections=60, n_bits=10, density="auto", packed=False, random_state=None):
+    # reading comes last: inserting it earlier would shift positional arguments (0.2 had none)
+    def __init__(self, n_projections=60, n_bits=10, density="auto", packed=False, random_state=None,
+                 reading="binary"):
         self.n_projections = n_projections
         self.n_bits = n_bits
         self.density = density
+        self.reading = reading
         self.packed = packed
         self.random_state = random_state
 
@@ -275,7 +310,11 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
         Returns
         -------
-        bits : ndarray of shape (n_samples, T*d) uint8, or (n_samples, ceil(T*d/64)) uint64 if ``packed``
+        bits : ndarray
+            binary reading: (n_samples, T*d) uint8 {0, 1}, or (n_samples, ceil(T*d/64))
+            uint64 if ``packed``. ternary reading: (n_samples, T*d) int8 {-1, 0, 1}, or
+            (n_samples, 2 * ceil(T*d/64)) uint64 if ``packed`` (positive words, then
+            negative words).
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], dtype=(np.float64, np.float32), reset=False)
@@ -283,7 +322,8 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
 
     def _transform(self, X, packed):
         """Bits of already validated ``X``."""
-        return lsh_bits(X, self.seed_, self.n_bits_total_, self.density_, packed=packed)
+        return lsh_bits(X, self.seed_, self.n_bits_total_, self.density_, packed=packed,
+                        reading=self.reading)
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -303,12 +343,14 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             )
         state = dict(state)
         state.pop("_hash_version", None)
+        state.setdefault("reading", "binary")  # pickled before the reading option existed
         super().__setstate__(state)
 
     @property
     def _n_features_out(self):
         n = self.n_bits_total_
-        return (n + 63) // 64 if self.packed else n
+        planes = 2 if self.reading == "ternary" else 1
+        return planes * ((n + 63) // 64) if self.packed else n
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

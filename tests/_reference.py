@@ -31,3 +31,12 @@ def projection_matrix(seed, n_bits_total, n_features, density):
             assert P[b, f] == 0
             P[b, f] = 1.0 if h & 1 else -1.0
     return P
+
+
+def read_sums(S, reading):
+    """The documented readings of the sums ``S = X @ P.T``: binary ``S > 0`` as uint8
+    {0, 1}; ternary the sign of ``S`` as int8 {-1, 0, +1} (0 where the sum is exactly 0)."""
+    if reading == "binary":
+        return (S > 0).astype(np.uint8)
+    assert reading == "ternary", reading
+    return (S > 0).astype(np.int8) - (S < 0).astype(np.int8)

@@ -159,6 +159,17 @@ def test_text_density_quick_run_as_a_file(tmp_path):
 
 
 @needs_data
+def test_bit_reading_quick(tmp_path):
+    _, out = run("bit_reading", tmp_path, "--datasets", "sms_spam")
+    rows = read(out / "bit_reading.csv")
+    assert [(r["head"], r["reading"]) for r in rows] == [
+        ("linear", "binary"), ("linear", "ternary"), ("h64", "binary"), ("h64", "ternary")]
+    # the same projection read both ways: the same share of exactly-zero sums
+    assert len({r["zero_share_test"] for r in rows}) == 1 and 0.5 < float(rows[0]["zero_share_test"]) < 1
+    assert (out / "bit_reading.md").read_text().count("| sms_spam |") == 4
+
+
+@needs_data
 def test_mnist_acceptance_quick(tmp_path):
     stdout, out = run("mnist_acceptance", tmp_path, "--configs", "h40")
     rows = read(out / "mnist_acceptance.csv")

@@ -54,18 +54,20 @@ h = hashlib.sha256()
 def add(name, a):
     a = np.ascontiguousarray(a)
     h.update(name.encode()); h.update(str(a.dtype).encode()); h.update(a.tobytes())
-for sparse in (False, True):
+for sparse, reading in ((False, "binary"), (True, "binary"), (False, "ternary"), (True, "ternary")):
     Xi = sp.csr_matrix(X) if sparse else X
-    clf = ProjectionNetClassifier(random_state=0, **kw).fit(Xi, y)
+    clf = ProjectionNetClassifier(random_state=0, reading=reading, **kw).fit(Xi, y)
     clf.partial_fit(Xi, y)
     for i, a in enumerate(clf.coefs_ + clf.intercepts_ + clf.trainer_.coefs_ + clf.trainer_.intercepts_):
         add(f"w{sparse}{i}", a)
     add("loss", np.array(clf.loss_curve_))
     add("seed", np.array([clf.projection_.seed_], dtype=np.uint64))
     add("proba", clf.predict_proba(Xi))
+    add("int8", clf.to_compact("int8").predict_proba(Xi))
     add("trainer", clf.trainer_.predict_proba(Xi))
     for packed in (False, True):
-        add(f"bits{packed}", LSHProjection(n_projections=3, n_bits=50, packed=packed, random_state=1).fit(Xi).transform(Xi))
+        add(f"bits{packed}", LSHProjection(n_projections=3, n_bits=50, reading=reading, packed=packed,
+                                           random_state=1).fit(Xi).transform(Xi))
 print(json.dumps({"digest": h.hexdigest(), "threads": numba.get_num_threads(),
                   "jit_disabled": bool(numba.config.DISABLE_JIT)}))
 """

@@ -12,6 +12,12 @@ def _estimators():
         ProjectionNetClassifier(
             n_projections=16, n_bits=8, trainer_hidden_layer_sizes=(32,), max_iter=100
         ),
+        # the ternary reading: int8 signs, and two planes of words when packed
+        LSHProjection(n_projections=8, n_bits=8, reading="ternary"),
+        LSHProjection(n_projections=8, n_bits=8, reading="ternary", packed=True),
+        ProjectionNetClassifier(
+            n_projections=16, n_bits=8, reading="ternary", trainer_hidden_layer_sizes=(32,), max_iter=100
+        ),
     ]
 
 

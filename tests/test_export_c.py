@@ -100,21 +100,34 @@ def _sparse_text(X):
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture(scope="module")
-def digits_model(digits_split):
+def _digits_model(digits_split, reading):
     X_train, _, y_train, _ = digits_split
     return ProjectionNetClassifier(
-        n_projections=30, n_bits=10, projection_hidden_layer_sizes=(16,),
+        n_projections=30, n_bits=10, reading=reading, projection_hidden_layer_sizes=(16,),
         trainer_hidden_layer_sizes=(32,), max_iter=20, random_state=0,
     ).fit(X_train, y_train)
 
 
+@pytest.fixture(scope="module")
+def digits_model(digits_split):
+    return _digits_model(digits_split, "binary")
+
+
+@pytest.fixture(scope="module")
+def digits_model_ternary(digits_split):
+    return _digits_model(digits_split, "ternary")
+
+
 @needs_cc
+@pytest.mark.parametrize("reading", ["binary", "ternary"])
 @pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
-def test_c_matches_python_on_digits_dense_and_sparse(digits_model, digits_split, dtype, tmp_path):
+def test_c_matches_python_on_digits_dense_and_sparse(request, digits_split, dtype, reading, tmp_path):
     _, X_test, _, _ = digits_split
-    compact = digits_model.to_compact(dtype)
+    model = request.getfixturevalue("digits_model" if reading == "binary" else "digits_model_ternary")
+    compact = model.to_compact(dtype)
+    assert compact.reading_ == reading
     exe = _build(compact, tmp_path)
+    assert ("#define N_PLANES 2" in (tmp_path / "model.c").read_text()) == (reading == "ternary")
     expected_cls = np.searchsorted(compact.classes_, compact.predict(X_test))
     expected = compact.predict_proba(X_test)
     for text, sparse in ((_dense_text(X_test), False), (_sparse_text(X_test), True)):
@@ -124,14 +137,17 @@ def test_c_matches_python_on_digits_dense_and_sparse(digits_model, digits_split,
 
 
 @needs_cc
-def test_c_matches_python_on_text_pipeline_sparse_rows(trec6_split, tmp_path):
+@pytest.mark.parametrize("reading, dtype", [("binary", "float32"), ("ternary", "float32"), ("ternary", "int8")])
+def test_c_matches_python_on_text_pipeline_sparse_rows(trec6_split, tmp_path, reading, dtype):
     texts_train, texts_test, y_train, _ = trec6_split
     pipe = make_pipeline(
         CountVectorizer(),
-        ProjectionNetClassifier(n_projections=20, n_bits=8, projection_hidden_layer_sizes=(8,),
+        ProjectionNetClassifier(n_projections=20, n_bits=8, reading=reading, projection_hidden_layer_sizes=(8,),
                                 trainer_hidden_layer_sizes=(32,), max_iter=5, random_state=0),
     ).fit(texts_train, y_train)
-    compact = compact_pipeline(pipe)
+    compact = compact_pipeline(pipe, dtype)
+    if dtype != "float32":
+        pipe = compact
     exe = _build(compact[-1], tmp_path)
     X = compact[0].transform(texts_test[:400])
     classes, proba = _run(exe, _sparse_text(X), sparse=True)
@@ -140,9 +156,13 @@ def test_c_matches_python_on_text_pipeline_sparse_rows(trec6_split, tmp_path):
 
 
 @needs_cc
-@pytest.mark.parametrize("flags", [(), ("-DPN_SUMS_STORAGE=static",)], ids=["stack", "static"])
-def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(digits_model, tmp_path, flags):
-    compact = digits_model.to_compact("float32")
+@pytest.mark.parametrize(
+    "flags, reading", [((), "binary"), (("-DPN_SUMS_STORAGE=static",), "binary"), ((), "ternary")],
+    ids=["stack", "static", "ternary"],
+)
+def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(request, tmp_path, flags, reading):
+    model = request.getfixturevalue("digits_model" if reading == "binary" else "digits_model_ternary")
+    compact = model.to_compact("float32")
     exe = _build(compact, tmp_path, *flags)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((6, 64))

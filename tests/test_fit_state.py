@@ -117,6 +117,7 @@ def test_a_failed_continued_fit_keeps_the_previous_state(how):
         {"projection_hidden_layer_sizes": (5,)},
         {"trainer_hidden_layer_sizes": (7,)},
         {"density": 0.25},  # "auto" is 0.5 on 4 features
+        {"reading": "ternary"},
         {"trainer": "external"},
     ],
 )

@@ -9,6 +9,7 @@ import threading
 import tracemalloc
 import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sklearn_projection import CompactProjectionClassifier, ProjectionNetClassifier
-from sklearn_projection._format import MAGIC
+from sklearn_projection._format import FORMAT_VERSION, MAGIC
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 DTYPES = ("float32", "float16", "int8")
@@ -109,8 +110,8 @@ def test_wrong_magic_version_and_not_a_model(saved_bytes, tmp_path):
     body = _body_of(saved_bytes)
     with pytest.raises(ValueError, match="magic"):
         CompactProjectionClassifier.from_bytes(_with_body(body, magic=b"NOTMODEL"))
-    with pytest.raises(ValueError, match="version 3"):
-        CompactProjectionClassifier.from_bytes(_with_body(body, version=3))
+    with pytest.raises(ValueError, match="version 4.*versions 2 and 3"):
+        CompactProjectionClassifier.from_bytes(_with_body(body, version=4))
     with pytest.raises(ValueError, match="saved by sklearn-projection 0.1.*Refit"):
         CompactProjectionClassifier.from_bytes(_with_body(body, version=1))
     pickled = tmp_path / "model.pkl"
@@ -147,6 +148,7 @@ def test_hostile_files_with_valid_checksums_are_rejected_before_allocating():
 
 
 def _with_body(body, version=2, magic=MAGIC):
+    # version 2 by default: the crafted bodies below have its layout (no reading byte)
     head = magic + struct.pack("<IQ", version, len(body)) + body
     return head + struct.pack("<I", zlib.crc32(head))
 
@@ -206,7 +208,8 @@ def _parts_of(compact):
     for i, (W, b) in enumerate(zip(compact.coefs_, compact.intercepts_)):
         layers += [W.copy(), b.copy()] + ([compact.scales_[i].copy()] if compact.dtype_ == "int8" else [])
     return dict(
-        dtype_code=("float32", "float16", "int8").index(compact.dtype_), n_layers=len(compact.coefs_),
+        dtype_code=("float32", "float16", "int8").index(compact.dtype_),
+        reading_code=("binary", "ternary").index(compact.reading_), n_layers=len(compact.coefs_),
         seed=compact.seed_, T=compact.n_projections_, d=compact.n_bits_, density=compact.density_,
         n_features=compact.n_features_in_,
         widths=[compact.n_bits_total_] + [W.shape[1] for W in compact.coefs_],
@@ -215,14 +218,14 @@ def _parts_of(compact):
 
 
 def _craft(parts):
-    body = struct.pack("<BI", parts["dtype_code"], parts["n_layers"])
+    body = struct.pack("<BBI", parts["dtype_code"], parts["reading_code"], parts["n_layers"])
     body += struct.pack("<QIIdQ", parts["seed"], parts["T"], parts["d"], parts["density"], parts["n_features"])
     body += struct.pack(f"<{len(parts['widths'])}I", *parts["widths"])
     body += parts["classes"]
     body += struct.pack("<I", len(parts["names"])) + b"".join(_str_block(s) for s in parts["names"])
     body += b"".join(a if isinstance(a, bytes) else a.astype(a.dtype.newbyteorder("<")).tobytes()
                      for a in parts["layers"])
-    return _with_body(body)
+    return _with_body(body, version=3)
 
 
 def _peak_bytes(fn, *args):
@@ -574,14 +577,16 @@ def _crafted_files(draw):
             a[...] = draw(st.sampled_from([3e38, -3e38, 1e30, 65504.0]))
     if "scale_bad" in mutations and dtype == "int8" and layers:
         layers[2][0] = draw(st.sampled_from([0.0, -0.0, -1.0, np.nan]))
-    if "q_minus_128" in mutations and dtype == "int8" and layers:
+    if "q_minus_128" in mutations and dtype == "int8" and layers and layers[0].size:
         layers[0].reshape(-1)[0] = -128
     weights = b"".join(a.astype(a.dtype.newbyteorder("<")).tobytes() for a in layers)
     if "truncate" in mutations and weights:
         weights = weights[: -draw(st.integers(1, len(weights)))]
     if "extend" in mutations:
         weights += bytes(draw(st.integers(1, 9)))
-    parts = dict(dtype_code=dtype_code, n_layers=n_layers, seed=draw(st.integers(0, 2**64 - 1)), T=T, d=d,
+    reading_code = draw(st.sampled_from([0, 1, 1, 2, 255]))  # 2, 255: unknown readings, refused
+    parts = dict(dtype_code=dtype_code, reading_code=reading_code, n_layers=n_layers,
+                 seed=draw(st.integers(0, 2**64 - 1)), T=T, d=d,
                  density=density, n_features=n_features, widths=widths, classes=classes, names=names,
                  layers=[weights])
     return _craft(parts), sorted(mutations)
@@ -626,3 +631,63 @@ def test_fuzz_crafted_files_with_valid_checksums(case, seed):
     finally:
         tracemalloc.stop()
     assert peak < 64 * 2**20, (peak, mutations)
+
+
+# ------------------------------------------------------------------ bit reading, versions 2 and 3
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_version_2_files_load_as_binary_models(dtype):
+    """tests/data holds files written by the version-2 writer (d072ec0, before the reading
+    byte) and their probabilities at the time: they load as binary models, predict the
+    same, and are written back as version 3 with reading byte 0."""
+    data = (DATA / f"compact_v2_{dtype}.skpn").read_bytes()
+    assert struct.unpack_from("<I", data, 8)[0] == 2
+    expected = np.load(DATA / "compact_v2_expected.npz")
+    model = CompactProjectionClassifier.from_bytes(data)
+    assert model.reading_ == "binary" and model.dtype_ == dtype
+    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected[f"proba_{dtype}"])
+    again = model.to_bytes()
+    assert struct.unpack_from("<I", again, 8)[0] == FORMAT_VERSION == 3
+    # version 3 = version 2 plus the reading byte after the dtype byte
+    assert again[21] == 0 and _body_of(again)[:1] + _body_of(again)[2:] == _body_of(data)
+    _assert_same_model(model, CompactProjectionClassifier.from_bytes(again))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ternary_models_round_trip_in_version_3(digits_split, dtype, tmp_path):
+    X_train, X_test, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=10, n_bits=8, reading="ternary", max_iter=3,
+                                  random_state=0).fit(X_train, y_train)
+    compact = clf.to_compact(dtype)
+    assert compact.reading_ == "ternary"
+    data = compact.to_bytes()
+    assert struct.unpack_from("<I", data, 8)[0] == 3 and data[21] == 1
+    for back in (CompactProjectionClassifier.from_bytes(data), pickle.loads(pickle.dumps(compact))):
+        assert back.reading_ == "ternary"
+        _assert_same_model(compact, back)
+        np.testing.assert_array_equal(back.predict_proba(X_test), compact.predict_proba(X_test))
+    # the same weights read as binary predict otherwise: the byte matters
+    binary = bytearray(data)
+    binary[21] = 0
+    binary[-4:] = struct.pack("<I", zlib.crc32(bytes(binary[:-4])))
+    as_binary = CompactProjectionClassifier.from_bytes(bytes(binary))
+    assert as_binary.reading_ == "binary"
+    assert not np.array_equal(as_binary.predict_proba(X_test), compact.predict_proba(X_test))
+
+
+def test_unknown_reading_code_and_version_1_are_refused(saved_bytes):
+    body = bytearray(_body_of(saved_bytes))
+    body[1] = 2
+    with pytest.raises(ValueError, match="unknown bit reading code 2"):
+        CompactProjectionClassifier.from_bytes(_with_body(bytes(body), version=3))
+    with pytest.raises(ValueError, match="format version 1"):
+        CompactProjectionClassifier.from_bytes(_with_body(bytes(body), version=1))
+
+
+def test_model_with_unknown_reading_cannot_be_written(digits_model):
+    compact = digits_model.to_compact()
+    compact.reading_ = "two-bit"
+    with pytest.raises(ValueError, match="reading_ must be one of"):
+        compact.to_bytes()

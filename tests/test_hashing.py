@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference import projection_matrix
+from _reference import projection_matrix, read_sums
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,14 +88,90 @@ def test_every_column_has_floor_or_ceil_of_the_expected_non_zeros(n_bits_total, 
     density=st.floats(1e-3, 1.0),
     seed=st.integers(0, 2**64 - 1),
     n_features=st.integers(2, 12),
+    reading=st.sampled_from(["binary", "ternary"]),
 )
-def test_kernels_match_the_documented_hash_for_any_budget_and_density(n_bits_total, density, seed, n_features):
+def test_kernels_match_the_documented_hash_for_any_budget_and_density(
+        n_bits_total, density, seed, n_features, reading):
     # edges: no non-zero per column (B * density < 1), every bit non-zero (density 1), blocks of one bit
     X = np.random.RandomState(seed % 2**31).randn(5, n_features)
     X[np.arange(5), np.arange(5) % n_features] = 0.0  # each row alone has fewer non-zeros than features
     P = projection_matrix(seed, n_bits_total, n_features, density)
-    expected = (X @ P.T > 0).astype(np.uint8)
-    one_by_one = np.vstack([lsh_bits(X[i : i + 1], seed, n_bits_total, density) for i in range(5)])
+    expected = read_sums(X @ P.T, reading)
+    one_by_one = np.vstack([lsh_bits(X[i : i + 1], seed, n_bits_total, density, reading=reading)
+                            for i in range(5)])
     np.testing.assert_array_equal(one_by_one, expected)  # each non-zero's column hashed where used
-    many = lsh_bits(np.vstack([X] * 60), seed, n_bits_total, density)  # every column regenerated once
+    assert one_by_one.dtype == expected.dtype
+    many = lsh_bits(np.vstack([X] * 60), seed, n_bits_total, density, reading=reading)  # every column regenerated once
     np.testing.assert_array_equal(many[:5], expected)
+    packed = lsh_bits(X, seed, n_bits_total, density, packed=True, reading=reading)
+    pack = _hashing.pack_ternary if reading == "ternary" else _hashing.pack_bits
+    np.testing.assert_array_equal(packed, pack(expected))
+
+
+# ---------------------------------------------------------------- the ternary reading
+def _sparse_rows(seed=0, n=300, n_features=40, share=0.1):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, n_features) * (rng.rand(n, n_features) < share)
+    X[:3] = 0.0  # all-zero rows: every sum is 0
+    X[3, :] = 0.0
+    X[3, 5] = 2.0**1000  # rescaled row (largest |x| above 2**960)
+    return X
+
+
+@pytest.mark.parametrize("density", [1.0, 0.1, "auto", 0.001])
+def test_ternary_reading_is_the_sign_of_the_documented_sums(density):
+    X = _sparse_rows()
+    proj = LSHProjection(n_projections=7, n_bits=11, density=density, reading="ternary", random_state=4).fit(X)
+    P = projection_matrix(proj.seed_, 77, 40, proj.density_)
+    expected = read_sums(X @ P.T, "ternary")
+    signs = proj.transform(X)
+    assert signs.dtype == np.int8 and signs.shape == (300, 77)
+    np.testing.assert_array_equal(signs, expected)
+    assert (signs == 0).any() and (signs == 1).any() and (signs == -1).any()
+    np.testing.assert_array_equal(proj.transform(sp.csr_matrix(X)), expected)  # sparse == dense
+    X32 = X[4:].astype(np.float32)  # without the row beyond the float32 range
+    np.testing.assert_array_equal(proj.transform(X32), read_sums(X32.astype(np.float64) @ P.T, "ternary"))
+    # one row at a time (columns hashed per non-zero) == whole batch (columns regenerated)
+    np.testing.assert_array_equal(np.vstack([proj.transform(sp.csr_matrix(X[i : i + 1])) for i in range(40)]),
+                                  expected[:40])
+    # its positive part is the binary reading of the same projection
+    binary = LSHProjection(n_projections=7, n_bits=11, density=density, random_state=4).fit_transform(X)
+    np.testing.assert_array_equal(binary, (signs > 0).astype(np.uint8))
+
+
+def test_ternary_packed_output_is_two_planes():
+    X = _sparse_rows(1, n_features=20, share=0.3)
+    signs = LSHProjection(n_projections=10, n_bits=13, reading="ternary", random_state=0).fit_transform(X)
+    proj = LSHProjection(n_projections=10, n_bits=13, reading="ternary", packed=True, random_state=0)
+    words = proj.fit_transform(X)
+    assert words.dtype == np.uint64 and words.shape == (300, 6)  # 2 planes x ceil(130 / 64)
+    assert proj.get_feature_names_out().shape == (6,)
+    np.testing.assert_array_equal(words[:, :3], _hashing.pack_bits((signs > 0).view(np.uint8)))
+    np.testing.assert_array_equal(words[:, 3:], _hashing.pack_bits((signs < 0).view(np.uint8)))
+    np.testing.assert_array_equal(_hashing.unpack_ternary(words, 130), signs)
+    assert not (words[:, :3] & words[:, 3:]).any()  # a bit is never both positive and negative
+
+
+def test_reading_is_validated():
+    X = np.ones((3, 4))
+    with pytest.raises(ValueError, match="reading"):
+        LSHProjection(reading="two-bit").fit(X)
+    with pytest.raises(ValueError, match="reading must be one of"):
+        lsh_bits(X, 1, 8, 1.0, reading="sign")
+
+
+def test_pickles_carry_the_reading_and_old_pickles_read_binary():
+    import pickle
+
+    X = _sparse_rows(2)
+    proj = LSHProjection(n_projections=4, n_bits=16, reading="ternary", random_state=0).fit(X)
+    back = pickle.loads(pickle.dumps(proj))
+    assert back.reading == "ternary"
+    np.testing.assert_array_equal(back.transform(X), proj.transform(X))
+    # a pickle from before the option: its state has no "reading"
+    state = dict(proj.__getstate__())
+    del state["reading"]
+    old = LSHProjection.__new__(LSHProjection)
+    old.__setstate__(state)
+    assert old.reading == "binary" and old.get_params()["reading"] == "binary"
+    np.testing.assert_array_equal(old.transform(X), (proj.transform(X) > 0).astype(np.uint8))

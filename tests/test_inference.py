@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from sklearn_projection import _inference
-from sklearn_projection._hashing import pack_bits
+from sklearn_projection._hashing import pack_bits, pack_ternary
 from sklearn_projection._inference import first_layer, gather_first_layer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -45,6 +45,68 @@ def test_first_layer_equals_the_dense_product_for_every_weight_type(dtype):
     z = first_layer(pack_bits(bits), W, b, scale)
     assert z.dtype == np.float32 and z.shape == (13, 7)
     expected = bits.astype(np.float64) @ W.astype(np.float64)
+    if scale is not None:
+        expected *= scale
+    np.testing.assert_allclose(z, expected + b, rtol=1e-5, atol=1e-4)
+
+
+def _signs(rng, n, n_bits):
+    signs = rng.integers(-1, 2, (n, n_bits)).astype(np.int8)
+    signs[0] = 0
+    signs[1] = 1
+    signs[2] = -1  # every bit of one plane set, including bit 63 of each word
+    return signs
+
+
+def test_ternary_gather_adds_the_positive_rows_and_subtracts_the_negative_ones():
+    rng = np.random.default_rng(1)
+    for n_bits in (1, 63, 64, 65, 130):
+        signs = _signs(rng, 9, n_bits)
+        words = pack_ternary(signs)
+        assert words.shape == (9, 2 * ((n_bits + 63) // 64))
+        W = rng.integers(-127, 128, (n_bits, 5)).astype(np.int8)
+        out = gather_first_layer(words, W, np.zeros((9, 5), dtype=np.int32), ternary=True)
+        np.testing.assert_array_equal(out, signs.astype(np.int32) @ W.astype(np.int32))
+        # the binary gather of the same words reads both planes as positive bits
+        binary = gather_first_layer(words[:, : words.shape[1] // 2], W, np.zeros((9, 5), dtype=np.int32))
+        np.testing.assert_array_equal(binary, (signs > 0).astype(np.int32) @ W.astype(np.int32))
+    with pytest.raises(ValueError, match="two planes"):
+        gather_first_layer(np.zeros((2, 3), np.uint64), W, np.zeros((2, 5), np.int32), ternary=True)
+
+
+def test_ternary_float32_first_layer_follows_the_documented_order_exactly():
+    """bias, + W[b] for the positive bits in increasing b, then - W[b] for the negative
+    bits in increasing b, each step rounded to float32."""
+    rng = np.random.default_rng(2)
+    signs = _signs(rng, 6, 150)
+    W = rng.normal(size=(150, 4)).astype(np.float32) * np.float32(1e3) ** rng.integers(-2, 3, (150, 1))
+    W = W.astype(np.float32)
+    bias = rng.normal(size=4).astype(np.float32)
+    z = first_layer(pack_ternary(signs), W, bias, ternary=True)
+    for i in range(6):
+        acc = bias.copy()
+        for b in np.flatnonzero(signs[i] > 0):
+            acc = (acc + W[b]).astype(np.float32)
+        for b in np.flatnonzero(signs[i] < 0):
+            acc = (acc - W[b]).astype(np.float32)
+        np.testing.assert_array_equal(z[i], acc)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
+def test_ternary_first_layer_equals_the_dense_product_for_every_weight_type(dtype):
+    rng = np.random.default_rng(0)
+    signs = _signs(rng, 13, 150)
+    W = rng.normal(size=(150, 7)).astype(np.float32)
+    b = rng.normal(size=7).astype(np.float32)
+    scale = None
+    if dtype == "float16":
+        W = W.astype(np.float16)
+    elif dtype == "int8":
+        W = rng.integers(-127, 128, size=(150, 7)).astype(np.int8)
+        scale = rng.random(7).astype(np.float32)
+    z = first_layer(pack_ternary(signs), W, b, scale, ternary=True)
+    assert z.dtype == np.float32 and z.shape == (13, 7)
+    expected = signs.astype(np.float64) @ W.astype(np.float64)
     if scale is not None:
         expected *= scale
     np.testing.assert_allclose(z, expected + b, rtol=1e-5, atol=1e-4)

@@ -163,3 +163,50 @@ def test_an_unused_trainer_is_initialised_when_a_continued_fit_uses_it():
     assert [W.shape for W in clf.trainer_.coefs_] == [(4, 8), (8, 3)]
     assert clf.trainer_size_bytes_ == clf.trainer_.size_bytes > 0
     assert clf.trainer_.predict(X).shape == (150,) and clf.n_iter_ == 4
+
+
+def test_ternary_reading_trains_on_signed_inputs_and_predicts_as_its_compact_model(digits_split, monkeypatch):
+    """The projection network is trained on the {-1, 0, +1} signs (the same values the
+    inference path reads), and the float32 compact model predicts bit-identically."""
+    from sklearn_projection import _network
+
+    X_train, X_test, y_train, _ = digits_split
+    seen = []
+    original = _network.joint_objective
+
+    def spy(bits_b, *args, **kwargs):
+        seen.append((bits_b.min(), bits_b.max()))
+        return original(bits_b, *args, **kwargs)
+
+    monkeypatch.setattr(_network, "joint_objective", spy)
+    clf = ProjectionNetClassifier(n_projections=20, n_bits=10, reading="ternary", projection_hidden_layer_sizes=(8,),
+                                  trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X_train, y_train)
+    assert seen and min(lo for lo, _ in seen) == -1 and max(hi for _, hi in seen) == 1
+    assert clf.projection_.reading == "ternary"
+    np.testing.assert_array_equal(clf.to_compact().predict_proba(X_test), clf.predict_proba(X_test))
+    # the network computes over the signs: its first layer, densely, gives the same classes
+    signs = clf.projection_.transform(X_test).astype(np.float64)
+    z = np.maximum(signs @ clf.coefs_[0] + clf.intercepts_[0], 0) @ clf.coefs_[1] + clf.intercepts_[1]
+    assert (np.argmax(z, axis=1) == np.searchsorted(clf.classes_, clf.predict(X_test))).mean() > 0.99
+    # binary, same seed: another model
+    binary = ProjectionNetClassifier(n_projections=20, n_bits=10, projection_hidden_layer_sizes=(8,),
+                                     trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X_train, y_train)
+    assert binary.projection_.seed_ == clf.projection_.seed_
+    assert not np.array_equal(binary.predict_proba(X_test), clf.predict_proba(X_test))
+
+
+def test_reading_is_validated_and_old_pickles_read_binary(digits_split):
+    import pickle
+
+    X_train, X_test, y_train, _ = digits_split
+    with pytest.raises(ValueError, match="reading"):
+        ProjectionNetClassifier(reading="two-bit").fit(X_train, y_train)
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, max_iter=2, random_state=0).fit(X_train, y_train)
+    # a classifier pickled before the option existed: neither it nor its projection has "reading"
+    old = pickle.loads(pickle.dumps(clf))
+    del old.__dict__["reading"], old.projection_.__dict__["reading"]
+    back = pickle.loads(pickle.dumps(old))
+    assert back.reading == "binary" and back.projection_.reading == "binary"
+    assert back.to_compact().reading_ == "binary"
+    np.testing.assert_array_equal(back.predict_proba(X_test), clf.predict_proba(X_test))
+    back.set_params(warm_start=True).fit(X_train, y_train)  # continues: the reading did not change

@@ -9,6 +9,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from sklearn_projection import ProjectionNetClassifier
 from sklearn_projection._trainer import BuiltinTrainer
@@ -54,7 +55,10 @@ def test_builtin_trainer_checks_feature_names(digits_split):
 
 def test_external_fitted_teacher_is_distilled(digits_split):
     X_train, X_test, y_train, y_test = digits_split
-    teacher = HistGradientBoostingClassifier(max_iter=50, random_state=0).fit(X_train, y_train)
+    # one OpenMP thread: HistGradientBoosting's threads spinning against numba's on a busy
+    # 2-core machine made this fit take minutes instead of a second
+    with threadpool_limits(limits=1, user_api="openmp"):
+        teacher = HistGradientBoostingClassifier(max_iter=50, random_state=0).fit(X_train, y_train)
     clf = ProjectionNetClassifier(trainer=FrozenEstimator(teacher), random_state=0)
     clf.fit(X_train, y_train)
     assert clf.trainer_ is not None and not isinstance(clf.trainer_, BuiltinTrainer)
