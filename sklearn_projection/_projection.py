@@ -149,11 +149,11 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
     # Regenerating every column once costs n_features column hashes; hashing each
     # non-zero's column where it is used costs nnz of them: take the cheaper.
     regenerate = nnz >= n_features
-    columns_nbytes = _hashing.columns_nbytes(n_features, n_bits_total, density) if regenerate else 0
-    check_bits_fit_in_memory(
-        n_samples, n_bits_total, packed, n_workers, n_features if dense else 0, columns_nbytes,
-        planes=planes,
-    )
+    if regenerate:  # the check above, now with the regenerated columns counted too
+        check_bits_fit_in_memory(
+            n_samples, n_bits_total, packed, n_workers, n_features if dense else 0,
+            _hashing.columns_nbytes(n_features, n_bits_total, density), planes=planes,
+        )
     columns = _hashing.projection_columns(n_features, *spec) if regenerate else _hashing.NO_COLUMNS
     width = (n_bits_total + 63) // 64
     out8 = np.empty((0 if packed else n_samples, n_bits_total), dtype=np.int8 if ternary else np.uint8)
