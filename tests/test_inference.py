@@ -1,7 +1,5 @@
 """The one forward path (_inference.py): gather kernel, first layer per weight type, batching, shared by both classifiers."""
 
-
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -28,26 +26,6 @@ def test_gather_kernel_matches_dense_product():
         np.testing.assert_allclose(outf, bits @ Wf.astype(np.float64) + 1, rtol=1e-5, atol=1e-5)
 
 
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
-def test_first_layer_equals_the_dense_product_for_every_weight_type(dtype):
-    rng = np.random.default_rng(0)
-    bits = (rng.random((13, 150)) < 0.4).astype(np.uint8)
-    W = rng.normal(size=(150, 7)).astype(np.float32)
-    b = rng.normal(size=7).astype(np.float32)
-    scale = None
-    if dtype == "float16":
-        W = W.astype(np.float16)
-    elif dtype == "int8":
-        W = rng.integers(-127, 128, size=(150, 7)).astype(np.int8)
-        scale = rng.random(7).astype(np.float32)
-    z = first_layer(pack_bits(bits), W, b, scale)
-    assert z.dtype == np.float32 and z.shape == (13, 7)
-    expected = bits.astype(np.float64) @ W.astype(np.float64)
-    if scale is not None:
-        expected *= scale
-    np.testing.assert_allclose(z, expected + b, rtol=1e-5, atol=1e-4)
 
 
 def _signs(rng, n, n_bits):
@@ -92,10 +70,16 @@ def test_ternary_float32_first_layer_follows_the_documented_order_exactly():
         np.testing.assert_array_equal(z[i], acc)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
-def test_ternary_first_layer_equals_the_dense_product_for_every_weight_type(dtype):
+@pytest.mark.parametrize("reading", ["binary", "ternary"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_first_layer_equals_the_dense_product_for_every_weight_type(dtype, reading):
     rng = np.random.default_rng(0)
-    signs = _signs(rng, 13, 150)
+    if reading == "binary":
+        values = (rng.random((13, 150)) < 0.4).astype(np.uint8)
+        words = pack_bits(values)
+    else:
+        values = _signs(rng, 13, 150)
+        words = pack_ternary(values)
     W = rng.normal(size=(150, 7)).astype(np.float32)
     b = rng.normal(size=7).astype(np.float32)
     scale = None
@@ -104,9 +88,9 @@ def test_ternary_first_layer_equals_the_dense_product_for_every_weight_type(dtyp
     elif dtype == "int8":
         W = rng.integers(-127, 128, size=(150, 7)).astype(np.int8)
         scale = rng.random(7).astype(np.float32)
-    z = first_layer(pack_ternary(signs), W, b, scale, ternary=True)
+    z = first_layer(words, W, b, scale, ternary=reading == "ternary")
     assert z.dtype == np.float32 and z.shape == (13, 7)
-    expected = signs.astype(np.float64) @ W.astype(np.float64)
+    expected = values.astype(np.float64) @ W.astype(np.float64)
     if scale is not None:
         expected *= scale
     np.testing.assert_allclose(z, expected + b, rtol=1e-5, atol=1e-4)
