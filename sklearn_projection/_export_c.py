@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._hashing import column_weight
+from ._hashing import block_starts, column_weight
 from ._inference import _DEBRUIJN_INDEX
 
 # used with fullmatch (a "$" would accept a trailing newline)
@@ -87,15 +87,27 @@ _SOURCE_HEAD = """\
 #endif
 #define N_LAYERS {n_layers}
 #define MAX_WIDTH {max_width}
+/* width of the first layer, a compile-time constant so that its loops are vectorised */
+#define WIDTH1 {width1}
 /* bit reading: 1 plane of words (binary, bit = sum > 0) or 2 (ternary: sum > 0, then sum < 0) */
 #define N_PLANES {n_planes}
 
 static const uint64_t SEED = UINT64_C({seed});
 static const uint64_t GOLDEN = UINT64_C(0x9E3779B97F4A7C15);
 /* non-zeros per column of P: K_LO, or K_LO + 1 where the column key's top 32 bits < FRAC */
-static const uint64_t K_LO = UINT64_C({k_lo});
+#define K_LO {k_lo}
 static const uint64_t FRAC = UINT64_C({frac});
 static const int WIDTHS[N_LAYERS + 1] = {{{widths_c}}};
+
+/* The blocks of bits of a column (_hashing.block_starts, computed here so that the C code
+ * divides nothing): BLOCKS[c][j] = {{lo, span}}, the j-th non-zero of a column with K_LO + c
+ * non-zeros lies in bits [lo, lo + span), lo = j * N_BITS / (K_LO + c). Every column runs
+ * N_ENTRIES = K_LO + (FRAC != 0) entries, a constant trip count with no branch: the rows past
+ * a column's own count are {{N_BITS, 0}}, which add into the unused sum acc[N_BITS]. */
+#define N_ENTRIES {n_entries}
+static const {block_t} BLOCKS[2][{n_entries_dim}][2] = {{
+{blocks_c}
+}};
 
 const char *const {p}_class_labels[{P}_N_CLASSES] = {{{labels_c}}};
 """
@@ -111,55 +123,99 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* acc += x * column f of P (see the header): the j-th non-zero of the column is
+ * mix64(key + (j + 1) * GOLDEN) = h, at bit lo + (((h >> 32) * span) >> 32) of its block,
+ * +x if h is odd else -x (adding -x is exactly subtracting x). No branch: the sign picks
+ * one of {-x, x}, the count of non-zeros picks a row of BLOCKS. */
+static void add_column(double *restrict acc, uint64_t f, double x)
+{
+    const double xs[2] = {-x, x};
+    uint64_t s = mix64(SEED + (f + 1u) * GOLDEN);
+    const {block_t} (*blocks)[2] = BLOCKS[(s >> 32) < FRAC];
+    int j;
+    for (j = 0; j < N_ENTRIES; ++j) {
+        uint64_t h;
+        s += GOLDEN;
+        h = mix64(s);
+        acc[blocks[j][0] + (((h >> 32) * blocks[j][1]) >> 32)] += xs[h & 1u];
+    }
+}
+
+/* the largest finite double (DBL_MAX): |x| <= MAX_DOUBLE is false for NaN and +-inf */
+#define MAX_DOUBLE 0x1.fffffffffffffp+1023
+
+/* the dense row in chunks of CHUNK features: the positions of the non-zeros (and NaNs) of
+ * a chunk are listed without a branch, then their columns added */
+#define CHUNK 256
+
 /* Stage 1 (_hashing / _projection.lsh_bits): the LSH bits of one row, packed 64 to a
  * word (bit b in words[b / 64] at b % 64). Each non-zero x[f] adds +-x to the bits of
  * column f of P, regenerated from the hash (see the header), features in increasing
  * order, in double; bit = sum > 0 (and, with two planes, bit b of the second plane,
- * words[N_WORDS + b / 64], = sum < 0). Rows whose largest |x| exceeds 2**960 are summed
- * after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, before touching anything, if
- * a value is NaN or +-inf; else 0. */
+ * words[N_WORDS + b / 64], = sum < 0). As in Python, a row whose largest |x| exceeds
+ * 2**960 is summed again after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, with
+ * words untouched, if a value is NaN or +-inf; else 0. Dense input: dense[0 .. n-1];
+ * sparse: the n pairs (idx[k], val[k]). */
 static int lsh_words(const int64_t *idx, const double *dense, const double *val, size_t n,
                      uint64_t *words)
 {
-    {P}_SUMS_STORAGE double acc[{P}_N_BITS];
+    {P}_SUMS_STORAGE double acc[{P}_N_BITS + 1];
     double big = 0.0, scale = 1.0;
+    int finite = 1, pass, b, w;
     size_t k;
-    int b;
-    for (k = 0; k < n; ++k) {
-        double x = idx ? val[k] : dense[k];
-        if (!isfinite(x))
-            return {P}_ERROR_NON_FINITE;
-        if (x != 0.0 && fabs(x) > big)
-            big = fabs(x);
-    }
-    if (big > 0x1p960)
-        scale = 0x1p-1000;
-    for (b = 0; b < {P}_N_BITS; ++b)
-        acc[b] = 0.0;
-    for (k = 0; k < n; ++k) {
-        uint64_t f = idx ? (uint64_t)idx[k] : (uint64_t)k;
-        double x = (idx ? val[k] : dense[k]) * scale;
-        uint64_t key, nz, e;
-        if (x == 0.0)
-            continue;
-        key = mix64(SEED + (f + 1u) * GOLDEN);
-        nz = K_LO + ((key >> 32) < FRAC);
-        for (e = 0; e < nz; ++e) {
-            uint64_t hash = mix64(key + (e + 1u) * GOLDEN);
-            uint64_t lo = e * (uint64_t){P}_N_BITS / nz, hi = (e + 1u) * (uint64_t){P}_N_BITS / nz;
-            uint64_t bit = lo + (((hash >> 32) * (hi - lo)) >> 32);
-            if (hash & 1u)
-                acc[bit] += x;
-            else
-                acc[bit] -= x;
+    for (pass = 0; pass < 2; ++pass) {
+        for (b = 0; b <= {P}_N_BITS; ++b)
+            acc[b] = 0.0;
+        if (idx) {
+            for (k = 0; k < n; ++k) {
+                double x = val[k] * scale;
+                if (x != 0.0) {
+                    double a = fabs(x);
+                    finite &= a <= MAX_DOUBLE;
+                    big = a > big ? a : big;
+                    add_column(acc, (uint64_t)idx[k], x);
+                }
+            }
+        } else {
+            for (k = 0; k < n; k += CHUNK) {
+                unsigned short list[CHUNK];
+                size_t m = 0, t, end = n - k < CHUNK ? n - k : CHUNK;
+                for (t = 0; t < end; ++t) {
+                    list[m] = (unsigned short)t;
+                    m += dense[k + t] != 0.0;
+                }
+                for (t = 0; t < m; ++t) {
+                    double x = dense[k + list[t]] * scale, a = fabs(x);
+                    finite &= a <= MAX_DOUBLE;
+                    big = a > big ? a : big;
+                    add_column(acc, (uint64_t)(k + list[t]), x);
+                }
+            }
         }
+        if (!finite)
+            return {P}_ERROR_NON_FINITE;
+        if (!(big > 0x1p960) || pass)
+            break;
+        scale = 0x1p-1000;
+        big = 0.0;
     }
-    for (b = 0; b < N_PLANES * N_WORDS; ++b)
-        words[b] = 0;
-    for (b = 0; b < {P}_N_BITS; ++b) {
-        words[b >> 6] |= (uint64_t)(acc[b] > 0.0) << (b & 63);
+    /* each word assembled in a register and stored once */
+    for (w = 0; w < N_WORDS; ++w) {
+        uint64_t pos = 0;
 #if N_PLANES == 2
-        words[N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] < 0.0) << (b & 63);
+        uint64_t neg = 0;
+#endif
+        int j, width = {P}_N_BITS - 64 * w < 64 ? {P}_N_BITS - 64 * w : 64;
+        const double *a = acc + 64 * w;
+        for (j = 0; j < width; ++j) {
+            pos |= (uint64_t)(a[j] > 0.0) << j;
+#if N_PLANES == 2
+            neg |= (uint64_t)(a[j] < 0.0) << j;
+#endif
+        }
+        words[w] = pos;
+#if N_PLANES == 2
+        words[N_WORDS + w] = neg;
 #endif
     }
     return 0;
@@ -167,37 +223,9 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
 
 /* de Bruijn B(2, 6): the index of the lowest set bit of a word, as in _inference */
 static const unsigned char DEBRUIJN_INDEX[64] = {DEBRUIJN_INDEX_C};
+#define LOWEST_BIT(low) DEBRUIJN_INDEX[((low) * UINT64_C(0x03F79D71B4CB0A89)) >> 58]
 
-/* Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set
- * bits, in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two
- * planes, then minus the weight rows of the bits of the second plane, in increasing order. */
-static void first_layer(const uint64_t *words, float *z)
-{
-    int w, h;
-    FIRST_LAYER_DECLS
-    FIRST_LAYER_INIT
-    for (w = 0; w < N_WORDS; ++w) {
-        uint64_t x = words[w];
-        while (x) {
-            uint64_t low = x & (~x + 1u);
-            size_t b = (size_t)w * 64u + DEBRUIJN_INDEX[(low * UINT64_C(0x03F79D71B4CB0A89)) >> 58];
-            FIRST_LAYER_ADD
-            x ^= low;
-        }
-    }
-#if N_PLANES == 2
-    for (w = 0; w < N_WORDS; ++w) {
-        uint64_t x = words[N_WORDS + w];
-        while (x) {
-            uint64_t low = x & (~x + 1u);
-            size_t b = (size_t)w * 64u + DEBRUIJN_INDEX[(low * UINT64_C(0x03F79D71B4CB0A89)) >> 58];
-            FIRST_LAYER_SUB
-            x ^= low;
-        }
-    }
-#endif
-    FIRST_LAYER_FINISH
-}
+FIRST_LAYER
 
 /* Stage 3 (_inference.remaining_layers and the softmax): ReLU, then z @ W + b per
  * layer; returns the argmax and fills proba unless it is NULL. */
@@ -262,31 +290,118 @@ int {p}_predict_sparse(const int64_t *indices, const double *values, size_t nnz,
 }
 """
 
+# Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set bits,
+# in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two planes,
+# then minus the weight rows of the bits of the second plane, in increasing order. ROW_ADD
+# and ROW_SUB add / subtract row b of W0 to the accumulators, over the constant WIDTH1.
+_FIRST_LAYER_LOOP = r"""
+static void first_layer(const uint64_t *words, float *z)
+{
+    int w, h;
+    FIRST_LAYER_DECLS
+    FIRST_LAYER_INIT
+    for (w = 0; w < N_PLANES * N_WORDS; ++w) {
+        uint64_t x = words[w];
+        size_t base = (size_t)(w < N_WORDS ? w : w - N_WORDS) * 64u;
+        FIRST_LAYER_WORD_START
+        if (w < N_WORDS) {
+            while (x) {
+                uint64_t low = x & (~x + 1u);
+                ROW_ADD(base + LOWEST_BIT(low));
+                x ^= low;
+            }
+        } else {
+            while (x) {
+                uint64_t low = x & (~x + 1u);
+                ROW_SUB(base + LOWEST_BIT(low));
+                x ^= low;
+            }
+        }
+        FIRST_LAYER_WORD_END
+    }
+    FIRST_LAYER_FINISH
+}
+"""
+
 _FIRST = {
     "float32": dict(
+        helpers=r"""
+static void row_add(float *restrict z, const float *restrict row)
+{
+    int h;
+    for (h = 0; h < WIDTH1; ++h)
+        z[h] += row[h];
+}
+static void row_sub(float *restrict z, const float *restrict row)
+{
+    int h;
+    for (h = 0; h < WIDTH1; ++h)
+        z[h] -= row[h];
+}
+#define ROW_ADD(b) row_add(z, W0 + (b) * WIDTH1)
+#define ROW_SUB(b) row_sub(z, W0 + (b) * WIDTH1)
+""",
         decls="",
-        init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
-        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += W0[b * WIDTHS[1] + h];",
-        sub="for (h = 0; h < WIDTHS[1]; ++h) z[h] -= W0[b * WIDTHS[1] + h];",
+        init="for (h = 0; h < WIDTH1; ++h) z[h] = BIASES[0][h];",
+        word_start="", word_end="",
         finish="",
         weight="((const float *)WEIGHTS[l])[i]",
         layer_scale="",
     ),
     "float16": dict(
+        helpers=r"""
+static void row_add(float *restrict z, const uint16_t *restrict row)
+{
+    int h;
+    for (h = 0; h < WIDTH1; ++h)
+        z[h] += half_to_float(row[h]);
+}
+static void row_sub(float *restrict z, const uint16_t *restrict row)
+{
+    int h;
+    for (h = 0; h < WIDTH1; ++h)
+        z[h] -= half_to_float(row[h]);
+}
+#define ROW_ADD(b) row_add(z, W0 + (b) * WIDTH1)
+#define ROW_SUB(b) row_sub(z, W0 + (b) * WIDTH1)
+""",
         decls="",
-        init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
-        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += half_to_float(W0[b * WIDTHS[1] + h]);",
-        sub="for (h = 0; h < WIDTHS[1]; ++h) z[h] -= half_to_float(W0[b * WIDTHS[1] + h]);",
+        init="for (h = 0; h < WIDTH1; ++h) z[h] = BIASES[0][h];",
+        word_start="", word_end="",
         finish="",
         weight="half_to_float(((const uint16_t *)WEIGHTS[l])[i])",
         layer_scale="",
     ),
+    # int8: the sums are exact integers, so their order does not matter and they may be
+    # split: each group of PART_WORDS words (at most 192 set bits) is summed in int16, whose
+    # |sum| <= 192 * 128 = 24576 < 32767 cannot overflow, and the group's sums are added
+    # into the int32 totals (|total| <= N_BITS * 127 < 2**31, checked by the format).
+    # int16 lanes are twice as many per vector register as int32 ones.
     "int8": dict(
-        decls="int32_t q[MAX_WIDTH];",
-        init="for (h = 0; h < WIDTHS[1]; ++h) q[h] = 0;",
-        add="for (h = 0; h < WIDTHS[1]; ++h) q[h] += W0[b * WIDTHS[1] + h];",
-        sub="for (h = 0; h < WIDTHS[1]; ++h) q[h] -= W0[b * WIDTHS[1] + h];",
-        finish="for (h = 0; h < WIDTHS[1]; ++h) { z[h] = (float)q[h] * SCALES[0][h]; z[h] = z[h] + BIASES[0][h]; }",
+        helpers=r"""
+/* 3 words = 192 set bits at most: |int16 partial sum| <= 192 * 128 < 32767 */
+#define PART_WORDS 3
+static void row_add(int16_t *restrict part, const int8_t *restrict row)
+{
+    int h;
+    for (h = 0; h < WIDTH1; ++h)
+        part[h] = (int16_t)(part[h] + row[h]);
+}
+static void row_sub(int16_t *restrict part, const int8_t *restrict row)
+{
+    int h;
+    for (h = 0; h < WIDTH1; ++h)
+        part[h] = (int16_t)(part[h] - row[h]);
+}
+#define ROW_ADD(b) row_add(part, W0 + (b) * WIDTH1)
+#define ROW_SUB(b) row_sub(part, W0 + (b) * WIDTH1)
+""",
+        decls="int32_t q[WIDTH1];\n    int16_t part[WIDTH1];",
+        init="for (h = 0; h < WIDTH1; ++h) { q[h] = 0; part[h] = 0; }",
+        word_start="",
+        word_end=("if (w % PART_WORDS == PART_WORDS - 1 || w == N_PLANES * N_WORDS - 1) "
+                  "{ for (h = 0; h < WIDTH1; ++h) { q[h] += part[h]; part[h] = 0; } }"),
+        finish="for (h = 0; h < WIDTH1; ++h) { z[h] = (float)q[h] * SCALES[0][h]; z[h] = z[h] + BIASES[0][h]; }",
         weight="(float)((const int8_t *)WEIGHTS[l])[i]",
         layer_scale="s = s * SCALES[l][j];",
     ),
@@ -340,6 +455,29 @@ def _c_string(s):
     return '"' + "".join(out) + '"'
 
 
+def _blocks(n_bits_total, weight):
+    """The BLOCKS table of the C source: for a column with K_LO (c = 0) or K_LO + 1 (c = 1)
+    non-zeros, ``{lo, span}`` of each of its blocks of bits (:func:`._hashing.block_starts`,
+    as :func:`._hashing.projection_spec` picks them), padded to N_ENTRIES rows with
+    ``{N_BITS, 0}`` (the unused sum ``acc[N_BITS]``)."""
+    k_lo, frac = weight >> 32, weight & 0xFFFFFFFF
+    n_entries = k_lo + (frac != 0)
+    rows = []
+    for k in (k_lo, min(k_lo + 1, n_bits_total)):
+        starts = [int(v) for v in block_starts(n_bits_total, k)]
+        pairs = [(starts[j], starts[j + 1] - starts[j]) for j in range(k)][:n_entries]
+        pairs += [(n_bits_total, 0)] * (n_entries - len(pairs))
+        rows.append(pairs or [(n_bits_total, 0)])
+    block_t = "uint16_t" if n_bits_total <= 0xFFFF else "uint32_t"
+    text = ",\n".join(
+        "    {" + ",\n     ".join(
+            ", ".join(f"{{{lo}, {span}}}" for lo, span in pairs[i : i + 8]) for i in range(0, len(pairs), 8)
+        ) + "}"
+        for pairs in rows
+    )
+    return dict(n_entries=n_entries, n_entries_dim=max(n_entries, 1), block_t=block_t, blocks_c=text)
+
+
 def generate_c(compact, name="model", prefix="pn"):
     """The ``(header, source)`` C99 texts of ``compact``; see :func:`export_c`."""
     from . import __version__
@@ -365,10 +503,11 @@ def generate_c(compact, name="model", prefix="pn"):
         T=compact.n_projections_, d=compact.n_bits_, density=compact.density_, seed=compact.seed_,
         widths=widths, dtype=dtype, n_classes=len(compact.classes_), n_layers=len(compact.coefs_),
         reading=compact.reading_, n_planes=2 if compact.reading_ == "ternary" else 1,
-        max_width=max(widths[1:]), k_lo=weight >> 32, frac=weight & 0xFFFFFFFF,
+        max_width=max(widths[1:]), width1=widths[1], k_lo=weight >> 32, frac=weight & 0xFFFFFFFF,
         widths_c=", ".join(map(str, widths)),
         labels_c=", ".join(_c_string(c) for c in compact.classes_),
     )
+    fmt.update(_blocks(compact.n_bits_total_, weight))
     header = _HEADER.format(**fmt)
     source = _SOURCE_HEAD.format(**fmt)
     ctype = {"float32": "float", "float16": "uint16_t", "int8": "int8_t"}[dtype]
@@ -393,13 +532,16 @@ def generate_c(compact, name="model", prefix="pn"):
     if dtype == "float16":
         source += _HALF
     parts = _FIRST[dtype]
-    body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix)
-    body = (
-        body.replace("FIRST_LAYER_DECLS", parts["decls"])
+    first = (
+        _FIRST_LAYER_LOOP.replace("FIRST_LAYER_DECLS", parts["decls"])
         .replace("FIRST_LAYER_INIT", parts["init"])
-        .replace("FIRST_LAYER_ADD", parts["add"])
-        .replace("FIRST_LAYER_SUB", parts["sub"])
+        .replace("FIRST_LAYER_WORD_START", parts["word_start"])
+        .replace("FIRST_LAYER_WORD_END", parts["word_end"])
         .replace("FIRST_LAYER_FINISH", parts["finish"])
+    )
+    body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
+    body = (
+        body.replace("FIRST_LAYER", parts["helpers"] + first)
         .replace("LAYER_SCALE", parts["layer_scale"])
         .replace("DEBRUIJN_INDEX_C", ", ".join(map(str, _DEBRUIJN_INDEX)))
     )
