@@ -97,7 +97,6 @@ static const uint64_t GOLDEN = UINT64_C(0x9E3779B97F4A7C15);
 /* non-zeros per column of P: K_LO, or K_LO + 1 where the column key's top 32 bits < FRAC */
 #define K_LO {k_lo}
 static const uint64_t FRAC = UINT64_C({frac});
-static const int WIDTHS[N_LAYERS + 1] = {{{widths_c}}};
 
 /* The blocks of bits of a column (_hashing.block_starts, computed here so that the C code
  * divides nothing): BLOCKS[c][j] = {{lo, span}}, the j-th non-zero of a column with K_LO + c
@@ -133,12 +132,19 @@ static void add_column(double *restrict acc, uint64_t f, double x)
     uint64_t s = mix64(SEED + (f + 1u) * GOLDEN);
     const {block_t} (*blocks)[2] = BLOCKS[(s >> 32) < FRAC];
     int j;
-    for (j = 0; j < N_ENTRIES; ++j) {
-        uint64_t h;
-        s += GOLDEN;
-        h = mix64(s);
+    /* unrolled by two by hand (-O2 does not unroll): two independent hashes per round */
+    for (j = 0; j + 2 <= N_ENTRIES; j += 2) {
+        uint64_t h0 = mix64(s + GOLDEN), h1 = mix64(s + 2u * GOLDEN);
+        s += 2u * GOLDEN;
+        acc[blocks[j][0] + (((h0 >> 32) * blocks[j][1]) >> 32)] += xs[h0 & 1u];
+        acc[blocks[j + 1][0] + (((h1 >> 32) * blocks[j + 1][1]) >> 32)] += xs[h1 & 1u];
+    }
+#if N_ENTRIES % 2
+    {
+        uint64_t h = mix64(s + GOLDEN);
         acc[blocks[j][0] + (((h >> 32) * blocks[j][1]) >> 32)] += xs[h & 1u];
     }
+#endif
 }
 
 /* the largest finite double (DBL_MAX): |x| <= MAX_DOUBLE is false for NaN and +-inf */
@@ -227,25 +233,15 @@ static const unsigned char DEBRUIJN_INDEX[64] = {DEBRUIJN_INDEX_C};
 
 FIRST_LAYER
 
-/* Stage 3 (_inference.remaining_layers and the softmax): ReLU, then z @ W + b per
- * layer; returns the argmax and fills proba unless it is NULL. */
+REMAINING_LAYERS
+
+/* Stage 3 (_inference.remaining_layers and the softmax): the layers after the first
+ * (layer_1 .. layer_{N_LAYERS-1}); returns the argmax and fills proba unless it is NULL. */
 static int output(float *z, double *proba)
 {
-    float a[MAX_WIDTH];
     double zmax, total;
-    int h, l, j, best;
-    for (l = 1; l < N_LAYERS; ++l) {
-        int n_in = WIDTHS[l], n_out = WIDTHS[l + 1];
-        for (h = 0; h < n_in; ++h)
-            a[h] = z[h] > 0.0f ? z[h] : 0.0f;
-        for (j = 0; j < n_out; ++j) {
-            float s = 0.0f;
-            for (h = 0; h < n_in; ++h)
-                s += a[h] * WEIGHT(l, h * n_out + j);
-            LAYER_SCALE
-            z[j] = s + BIASES[l][j];
-        }
-    }
+    int j, best;
+    CALL_LAYERS
     best = 0;
     for (j = 1; j < {P}_N_CLASSES; ++j)
         if (z[j] > z[best])
@@ -303,18 +299,23 @@ static void first_layer(const uint64_t *words, float *z)
     for (w = 0; w < N_PLANES * N_WORDS; ++w) {
         uint64_t x = words[w];
         size_t base = (size_t)(w < N_WORDS ? w : w - N_WORDS) * 64u;
-        FIRST_LAYER_WORD_START
-        if (w < N_WORDS) {
-            while (x) {
-                uint64_t low = x & (~x + 1u);
-                ROW_ADD(base + LOWEST_BIT(low));
+        /* the set bits two at a time: one pass over the accumulators per pair */
+        while (x) {
+            uint64_t low = x & (~x + 1u);
+            const ELEM *r0 = W0 + (base + LOWEST_BIT(low)) * WIDTH1;
+            x ^= low;
+            if (x) {
+                low = x & (~x + 1u);
                 x ^= low;
-            }
-        } else {
-            while (x) {
-                uint64_t low = x & (~x + 1u);
-                ROW_SUB(base + LOWEST_BIT(low));
-                x ^= low;
+                if (w < N_WORDS)
+                    rows_add(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
+                else
+                    rows_sub(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
+            } else {
+                if (w < N_WORDS)
+                    rows_add(ACC, r0, NULL);
+                else
+                    rows_sub(ACC, r0, NULL);
             }
         }
         FIRST_LAYER_WORD_END
@@ -323,87 +324,69 @@ static void first_layer(const uint64_t *words, float *z)
 }
 """
 
+# rows_add(acc, r0, r1): acc += r0, then acc += r1 (r1 may be NULL), per lane in this order, so
+# a float accumulator rounds as the one-row-at-a-time sum does; rows_sub likewise subtracts.
+_ROWS = r"""
+static void rows_add(ACC_T *restrict acc, const ELEM *restrict r0, const ELEM *restrict r1)
+{
+    int h;
+    if (r1) {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(acc[h] + CONV(r0[h]) + CONV(r1[h]));
+    } else {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(acc[h] + CONV(r0[h]));
+    }
+}
+static void rows_sub(ACC_T *restrict acc, const ELEM *restrict r0, const ELEM *restrict r1)
+{
+    int h;
+    if (r1) {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(acc[h] - CONV(r0[h]) - CONV(r1[h]));
+    } else {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(acc[h] - CONV(r0[h]));
+    }
+}
+"""
+
+
+def _rows(elem, acc_t, conv, cast):
+    return (_ROWS.replace("ACC_T", acc_t).replace("ELEM", elem).replace("CONV(r0[h])", conv.format("r0[h]"))
+            .replace("CONV(r1[h])", conv.format("r1[h]")).replace("CAST(", cast + "("))
+
+
 _FIRST = {
     "float32": dict(
-        helpers=r"""
-static void row_add(float *restrict z, const float *restrict row)
-{
-    int h;
-    for (h = 0; h < WIDTH1; ++h)
-        z[h] += row[h];
-}
-static void row_sub(float *restrict z, const float *restrict row)
-{
-    int h;
-    for (h = 0; h < WIDTH1; ++h)
-        z[h] -= row[h];
-}
-#define ROW_ADD(b) row_add(z, W0 + (b) * WIDTH1)
-#define ROW_SUB(b) row_sub(z, W0 + (b) * WIDTH1)
-""",
+        helpers=_rows("float", "float", "{}", ""), elem="float", acc="z",
         decls="",
-        init="for (h = 0; h < WIDTH1; ++h) z[h] = BIASES[0][h];",
-        word_start="", word_end="",
+        init="for (h = 0; h < WIDTH1; ++h) z[h] = B0[h];",
+        word_end="",
         finish="",
-        weight="((const float *)WEIGHTS[l])[i]",
-        layer_scale="",
     ),
     "float16": dict(
-        helpers=r"""
-static void row_add(float *restrict z, const uint16_t *restrict row)
-{
-    int h;
-    for (h = 0; h < WIDTH1; ++h)
-        z[h] += half_to_float(row[h]);
-}
-static void row_sub(float *restrict z, const uint16_t *restrict row)
-{
-    int h;
-    for (h = 0; h < WIDTH1; ++h)
-        z[h] -= half_to_float(row[h]);
-}
-#define ROW_ADD(b) row_add(z, W0 + (b) * WIDTH1)
-#define ROW_SUB(b) row_sub(z, W0 + (b) * WIDTH1)
-""",
+        helpers=_rows("uint16_t", "float", "half_to_float({})", ""), elem="uint16_t", acc="z",
         decls="",
-        init="for (h = 0; h < WIDTH1; ++h) z[h] = BIASES[0][h];",
-        word_start="", word_end="",
+        init="for (h = 0; h < WIDTH1; ++h) z[h] = B0[h];",
+        word_end="",
         finish="",
-        weight="half_to_float(((const uint16_t *)WEIGHTS[l])[i])",
-        layer_scale="",
     ),
     # int8: the sums are exact integers, so their order does not matter and they may be
     # split: each group of PART_WORDS words (at most 192 set bits) is summed in int16, whose
-    # |sum| <= 192 * 128 = 24576 < 32767 cannot overflow, and the group's sums are added
-    # into the int32 totals (|total| <= N_BITS * 127 < 2**31, checked by the format).
-    # int16 lanes are twice as many per vector register as int32 ones.
+    # |sum| <= 192 * 128 = 24576 < 32767 cannot overflow (nor can a partial sum plus two
+    # rows), and the group's sums are added into the int32 totals (|total| <= N_BITS * 127
+    # < 2**31, checked by the format). int16 lanes are twice as many per vector register as
+    # int32 ones.
     "int8": dict(
-        helpers=r"""
-/* 3 words = 192 set bits at most: |int16 partial sum| <= 192 * 128 < 32767 */
-#define PART_WORDS 3
-static void row_add(int16_t *restrict part, const int8_t *restrict row)
-{
-    int h;
-    for (h = 0; h < WIDTH1; ++h)
-        part[h] = (int16_t)(part[h] + row[h]);
-}
-static void row_sub(int16_t *restrict part, const int8_t *restrict row)
-{
-    int h;
-    for (h = 0; h < WIDTH1; ++h)
-        part[h] = (int16_t)(part[h] - row[h]);
-}
-#define ROW_ADD(b) row_add(part, W0 + (b) * WIDTH1)
-#define ROW_SUB(b) row_sub(part, W0 + (b) * WIDTH1)
-""",
+        helpers="\n/* 3 words = 192 set bits at most: |int16 partial sum| <= 192 * 128 < 32767 */\n"
+                "#define PART_WORDS 3\n" + _rows("int8_t", "int16_t", "{}", "(int16_t)"),
+        elem="int8_t", acc="part",
         decls="int32_t q[WIDTH1];\n    int16_t part[WIDTH1];",
         init="for (h = 0; h < WIDTH1; ++h) { q[h] = 0; part[h] = 0; }",
-        word_start="",
         word_end=("if (w % PART_WORDS == PART_WORDS - 1 || w == N_PLANES * N_WORDS - 1) "
                   "{ for (h = 0; h < WIDTH1; ++h) { q[h] += part[h]; part[h] = 0; } }"),
-        finish="for (h = 0; h < WIDTH1; ++h) { z[h] = (float)q[h] * SCALES[0][h]; z[h] = z[h] + BIASES[0][h]; }",
-        weight="(float)((const int8_t *)WEIGHTS[l])[i]",
-        layer_scale="s = s * SCALES[l][j];",
+        finish="for (h = 0; h < WIDTH1; ++h) { z[h] = (float)q[h] * S0[h]; z[h] = z[h] + B0[h]; }",
     ),
 }
 
@@ -478,6 +461,59 @@ def _blocks(n_bits_total, weight):
     return dict(n_entries=n_entries, n_entries_dim=max(n_entries, 1), block_t=block_t, blocks_c=text)
 
 
+_LAYER = r"""
+/* layer_{l} (_inference.remaining_layers): z[0 .. {n_out}) = ReLU(z[0 .. {n_in})) @ W{l}{scaled} + B{l}.
+ * Each output is summed in float in increasing input order over the inputs that the ReLU
+ * leaves > 0, listed first without a branch (adding a product 0 * w = +-0 would leave the
+ * sum as it is: a float sum that starts at +0 is never -0); {how}. */
+static void layer_{l}(float *z)
+{{
+    {index_t} on[{n_in}];
+    int h, t, m = 0;
+    {decls}
+    for (h = 0; h < {n_in}; ++h) {{
+        on[m] = ({index_t})h;
+        m += z[h] > 0.0f;
+    }}
+    for (t = 0; t < m; ++t) {{
+        const float a = z[on[t]];
+        const {elem} *w = W{l} + (size_t)on[t] * {n_out};
+        {body}
+    }}
+    {finish}
+}}
+"""
+
+
+def _remaining_layers(widths, dtype):
+    """C functions ``layer_1 .. layer_{L-1}``: the layers after the first, sizes inlined."""
+    out = []
+    elem = {"float32": "float", "float16": "uint16_t", "int8": "int8_t"}[dtype]
+    conv = {"float32": "{}", "float16": "half_to_float({})", "int8": "(float){}"}[dtype]
+    for l in range(1, len(widths) - 1):
+        n_in, n_out = widths[l], widths[l + 1]
+        index_t = "unsigned char" if n_in <= 256 else "unsigned short" if n_in <= 65536 else "int"
+
+        def finish(j, s):
+            scale = f"{s} = {s} * S{l}[{j}];\n    " if dtype == "int8" else ""
+            return f"{scale}z[{j}] = {s} + B{l}[{j}];"
+
+        if n_out <= 16:  # one float accumulator per output, in registers
+            how = "one accumulator per output, in registers"
+            decls = "float " + ", ".join(f"s{j} = 0.0f" for j in range(n_out)) + ";"
+            body = "\n        ".join(f"s{j} += a * {conv.format(f'w[{j}]')};" for j in range(n_out))
+            fin = "\n    ".join(finish(j, f"s{j}") for j in range(n_out))
+        else:
+            how = "the outputs innermost, a constant trip count the compiler can vectorise"
+            decls = f"float s[{n_out}];\n    int j;\n    for (j = 0; j < {n_out}; ++j)\n        s[j] = 0.0f;"
+            body = f"for (j = 0; j < {n_out}; ++j)\n            s[j] += a * {conv.format('w[j]')};"
+            fin = f"for (j = 0; j < {n_out}; ++j) {{\n        " + finish("j", "s[j]").replace("\n    ", "\n        ") + "\n    }"
+        out.append(_LAYER.format(l=l, n_in=n_in, n_out=n_out, index_t=index_t, elem=elem, decls=decls,
+                                 body=body, finish=fin, how=how,
+                                 scaled=" * S" + str(l) if dtype == "int8" else ""))
+    return "".join(out)
+
+
 def generate_c(compact, name="model", prefix="pn"):
     """The ``(header, source)`` C99 texts of ``compact``; see :func:`export_c`."""
     from . import __version__
@@ -517,17 +553,6 @@ def generate_c(compact, name="model", prefix="pn"):
         arrays.append(_c_array("float", f"B{layer}", b, "float32"))
         if dtype == "int8":
             arrays.append(_c_array("float", f"S{layer}", compact.scales_[layer], "float32"))
-    n = len(compact.coefs_)
-    arrays.append(
-        f"static const void *const WEIGHTS[N_LAYERS] = {{{', '.join(f'W{i}' for i in range(n))}}};\n"
-    )
-    arrays.append(
-        f"static const float *const BIASES[N_LAYERS] = {{{', '.join(f'B{i}' for i in range(n))}}};\n"
-    )
-    if dtype == "int8":
-        arrays.append(
-            f"static const float *const SCALES[N_LAYERS] = {{{', '.join(f'S{i}' for i in range(n))}}};\n"
-        )
     source += "\n" + "\n".join(arrays)
     if dtype == "float16":
         source += _HALF
@@ -535,17 +560,19 @@ def generate_c(compact, name="model", prefix="pn"):
     first = (
         _FIRST_LAYER_LOOP.replace("FIRST_LAYER_DECLS", parts["decls"])
         .replace("FIRST_LAYER_INIT", parts["init"])
-        .replace("FIRST_LAYER_WORD_START", parts["word_start"])
         .replace("FIRST_LAYER_WORD_END", parts["word_end"])
         .replace("FIRST_LAYER_FINISH", parts["finish"])
+        .replace("ELEM", parts["elem"])
+        .replace("ACC", parts["acc"])
     )
     body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
     body = (
         body.replace("FIRST_LAYER", parts["helpers"] + first)
-        .replace("LAYER_SCALE", parts["layer_scale"])
+        .replace("REMAINING_LAYERS", _remaining_layers(widths, dtype))
+        .replace("CALL_LAYERS", "".join(f"layer_{l}(z);\n    " for l in range(1, len(widths) - 1)).rstrip())
         .replace("DEBRUIJN_INDEX_C", ", ".join(map(str, _DEBRUIJN_INDEX)))
     )
-    source += f"\n#define WEIGHT(l, i) {parts['weight'].replace('[i]', '[(i)]')}\n" + body
+    source += "\n" + body
     return header, source
 
 
