@@ -205,18 +205,19 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
         scale = 0x1p-1000;
         big = 0.0;
     }
-    /* each word assembled in a register and stored once */
+    /* each word assembled in a register, from its highest bit down (a shift by one and an
+     * or per bit, no shift by a variable count), and stored once */
     for (w = 0; w < N_WORDS; ++w) {
         uint64_t pos = 0;
 #if N_PLANES == 2
         uint64_t neg = 0;
 #endif
-        int j, width = {P}_N_BITS - 64 * w < 64 ? {P}_N_BITS - 64 * w : 64;
+        int j = {P}_N_BITS - 64 * w < 64 ? {P}_N_BITS - 64 * w : 64;
         const double *a = acc + 64 * w;
-        for (j = 0; j < width; ++j) {
-            pos |= (uint64_t)(a[j] > 0.0) << j;
+        while (j-- > 0) {
+            pos = pos << 1 | (uint64_t)(a[j] > 0.0);
 #if N_PLANES == 2
-            neg |= (uint64_t)(a[j] < 0.0) << j;
+            neg = neg << 1 | (uint64_t)(a[j] < 0.0);
 #endif
         }
         words[w] = pos;
