@@ -1,19 +1,22 @@
 """Rows/s of the exported C runtime against a plain-loop C MLP((32,)), in one harness binary.
 
 Trains on MNIST (20 000 training rows) a ``ProjectionNetClassifier(n_projections=60,
-n_bits=10, projection_hidden_layer_sizes=(64,))`` at density 1/sqrt(n_features) (1/28 on MNIST,
-the "auto" of the issue's measurement) and at a quarter of it (1/112), and an ``MLPClassifier((32,))`` on the raw pixels / 255. The
-int8 compact models are exported with :meth:`~CompactProjectionClassifier.export_c`; the
-MLP is written as the plain C a user would write (float32 weights, a loop over the
-non-zero pixels of the row adding ``x * W0[i]``, ReLU, the output layer, argmax), and
-again with int8 weights (per-column float32 scales, the same loop). All of them are
-compiled with the same flags into ONE harness binary, which loads the 10 000 test rows
-into memory once (dense rows of ``double``, and the same rows in CSR for the sparse entry
-point) and times each predictor over all rows, one thread, interleaved: the rows are
-split in blocks of 250; every repeat runs every predictor once over a block, in a rotating
-order; a predictor's time is the sum over blocks of its best time of ``--repeats``
-(robust to bursts of load from other processes on a shared machine).
-Two builds: ``cc -O2`` and ``cc -O3 -march=native``.
+n_bits=10, projection_hidden_layer_sizes=(64,))`` at density 1/sqrt(n_features) (1/28 on
+MNIST, the "auto" of issue 13's measurement) and at a quarter of it (1/112), and an
+``MLPClassifier((32,))`` on the raw pixels / 255. The int8 compact models are exported with
+:meth:`~CompactProjectionClassifier.export_c` and built twice: as exported (the columns of
+the projection hashed at run time) and with ``-D<PREFIX>_COLUMN_TABLE`` (the columns read
+from a precomputed table). The MLP is written as the plain C a user would write (float32
+weights, a loop over the non-zero pixels of the row adding ``x * W0[i]``, ReLU, the output
+layer, argmax), and again with int8 weights (per-column float32 scales, the same loop).
+
+All of them are compiled with the same flags into ONE harness binary, which loads the
+10 000 test rows into memory once (dense rows of ``double``, and the same rows in CSR for
+the sparse entry point) and times each predictor over all rows, one thread, interleaved:
+the rows are split in blocks of 250; every repeat runs every predictor once over a block,
+in a rotating order; a predictor's time is the sum over blocks of its best time of
+``--repeats`` (robust to bursts of load from other processes on a shared machine). Two
+builds: ``cc -O2`` and ``cc -O3 -march=native``.
 
 Ratios are against the C MLP peers of the same binary and run. The C classes of the
 ProjectionNet models must equal Python's ``to_compact("int8").predict`` on every row (dense
@@ -282,29 +285,33 @@ def run(quick=False, repeats=None, builds=None, trained=None):
     builds = builds or (["cc -O2"] if quick else list(BUILDS))
     X_test, y_test, pns, mlp = trained or train(quick)
     compacts = {label: pn.to_compact("int8") for label, pn in pns.items()}
-    prefixes = {label: f"pn{i}" for i, label in enumerate(compacts)}
+    # (label, runtime) -> prefix; runtime "hash" is the default build, "table" the same export
+    # compiled with -D<PREFIX>_COLUMN_TABLE (the columns of P precomputed, no hashing)
+    prefixes = {(label, runtime): f"pn{i}{runtime[0]}" for i, label in enumerate(compacts)
+                for runtime in ("hash", "table")}
     expected = {label: np.searchsorted(c.classes_, c.predict(X_test)) for label, c in compacts.items()}
     mlp_expected = np.searchsorted(mlp.classes_, mlp.predict(X_test))
+    runtime_note = {"hash": "columns hashed (default)", "table": "-D<P>_COLUMN_TABLE"}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         _write_rows(tmp, X_test)
-        sources = []
-        for label, c in compacts.items():
-            c_path, _ = c.export_c(tmp / prefixes[label], prefix=prefixes[label])
-            sources.append(c_path)
+        sources = []  # (path, extra flags)
+        for (label, runtime), prefix in prefixes.items():
+            c_path, _ = compacts[label].export_c(tmp / prefix, prefix=prefix)
+            sources.append((c_path, [f"-D{prefix.upper()}_COLUMN_TABLE"] if runtime == "table" else []))
         for dtype in ("float32", "int8"):
             path = tmp / f"mlp_{dtype}.c"
             path.write_text(mlp_c_source(mlp, f"mlp_{dtype}", dtype))
-            sources.append(path)
+            sources.append((path, []))
         harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1])
         (tmp / "harness.c").write_text(harness)
         for build in builds:
             flags = BUILDS[build]
             objs = []
-            for src in sources:  # each model its own translation unit, as a user would build it
+            for src, extra in sources:  # each model its own translation unit, as a user would build it
                 obj = src.with_suffix(".o")
-                subprocess.run([cc, "-std=c99", *flags, "-c", str(src), "-o", str(obj)], check=True, cwd=tmp)
+                subprocess.run([cc, "-std=c99", *flags, *extra, "-c", str(src), "-o", str(obj)], check=True, cwd=tmp)
                 objs.append(str(obj))
             exe = tmp / "harness"
             subprocess.run([cc, "-std=c99", "-D_POSIX_C_SOURCE=199309L", *flags, "harness.c", *objs,
@@ -315,17 +322,16 @@ def run(quick=False, repeats=None, builds=None, trained=None):
             classes = np.fromfile(tmp / "classes.bin", dtype=np.int32).reshape(len(names), -1)
             by_name = dict(zip(names, classes))
             peer = {m: X_test.shape[0] / seconds[f"{m}_dense"] for m in ("mlp_float32", "mlp_int8")}
-            for label, prefix in prefixes.items():
-                density = compacts[label].density_
+            for (label, runtime), prefix in prefixes.items():
                 for entry in ("dense", "sparse"):
                     got = by_name[f"{prefix}_{entry}"]
                     mismatches = int(np.sum(got != expected[label]))
                     if mismatches:
-                        raise SystemExit(f"C {label} {entry}: {mismatches} rows differ from Python's predict")
+                        raise SystemExit(f"C {label} {runtime} {entry}: {mismatches} rows differ from Python's predict")
                     rate = X_test.shape[0] / seconds[f"{prefix}_{entry}"]
                     results.append(dict(
                         build=build, predictor=f"ProjectionNet h64 int8, {compacts[label].n_bits_total_} bits, "
-                        f"density {label}, predict_{entry}", rows_per_s=round(rate),
+                        f"density {label}, predict_{entry}, {runtime_note[runtime]}", rows_per_s=round(rate),
                         vs_mlp_float32=round(rate / peer["mlp_float32"], 3),
                         vs_mlp_int8=round(rate / peer["mlp_int8"], 3),
                         agrees_with_python=f"{X_test.shape[0]}/{X_test.shape[0]} (bit-identical classes)",
