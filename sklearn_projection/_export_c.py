@@ -376,7 +376,7 @@ static void rows_add(ACC_T *restrict acc, const ELEM *restrict r0, const ELEM *r
     int h;
     if (r1) {
         for (h = 0; h < WIDTH1; ++h)
-            acc[h] = CAST(acc[h] + CONV(r0[h]) + CONV(r1[h]));
+            acc[h] = CAST(INNER(acc[h] + CONV(r0[h])) + CONV(r1[h]));
     } else {
         for (h = 0; h < WIDTH1; ++h)
             acc[h] = CAST(acc[h] + CONV(r0[h]));
@@ -387,7 +387,7 @@ static void rows_sub(ACC_T *restrict acc, const ELEM *restrict r0, const ELEM *r
     int h;
     if (r1) {
         for (h = 0; h < WIDTH1; ++h)
-            acc[h] = CAST(acc[h] - CONV(r0[h]) - CONV(r1[h]));
+            acc[h] = CAST(INNER(acc[h] - CONV(r0[h])) - CONV(r1[h]));
     } else {
         for (h = 0; h < WIDTH1; ++h)
             acc[h] = CAST(acc[h] - CONV(r0[h]));
@@ -397,8 +397,12 @@ static void rows_sub(ACC_T *restrict acc, const ELEM *restrict r0, const ELEM *r
 
 
 def _rows(elem, acc_t, conv, cast):
+    # float: the (float) cast rounds the first sum to float before the second row is added,
+    # as two separate += would, also where float expressions are evaluated in a wider
+    # format (FLT_EVAL_METHOD 2, x87; C99 requires casts to round); int16: exact either way
+    inner = "(float)(" if acc_t == "float" else "("
     return (_ROWS.replace("ACC_T", acc_t).replace("ELEM", elem).replace("CONV(r0[h])", conv.format("r0[h]"))
-            .replace("CONV(r1[h])", conv.format("r1[h]")).replace("CAST(", cast + "("))
+            .replace("CONV(r1[h])", conv.format("r1[h]")).replace("CAST(", cast + "(").replace("INNER(", inner))
 
 
 _FIRST = {
