@@ -351,15 +351,21 @@ static void first_layer(const uint64_t *words, float *z)
             if (x) {
                 low = x & (~x + 1u);
                 x ^= low;
-                if (w < N_WORDS)
+                if (w < N_WORDS) {
                     rows_add(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
-                else
+                    COUNT(+2)
+                } else {
                     rows_sub(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
+                    COUNT(-2)
+                }
             } else {
-                if (w < N_WORDS)
+                if (w < N_WORDS) {
                     rows_add(ACC, r0, NULL);
-                else
+                    COUNT(+1)
+                } else {
                     rows_sub(ACC, r0, NULL);
+                    COUNT(-1)
+                }
             }
         }
         FIRST_LAYER_WORD_END
@@ -421,19 +427,28 @@ _FIRST = {
         finish="",
     ),
     # int8: the sums are exact integers, so their order does not matter and they may be
-    # split: each group of PART_WORDS words (at most 192 set bits) is summed in int16, whose
-    # |sum| <= 192 * 128 = 24576 < 32767 cannot overflow (nor can a partial sum plus two
-    # rows), and the group's sums are added into the int32 totals (|total| <= N_BITS * 127
-    # < 2**31, checked by the format). int16 lanes are twice as many per vector register as
-    # int32 ones.
+    # split: each group of PART_WORDS words (at most 192 set bits) is summed in 16-bit lanes,
+    # twice as many per vector register as int32 ones. W0 is stored biased, q + 128 as uint8
+    # (rows then widen by zero extension, cheaper than sign extension), and a group's lanes
+    # hold, modulo 2**16, S + 128 * n: S the group's exact sum of q (|S| <= 192 * 128 = 24576
+    # < 32768) and n the rows added minus the rows subtracted, from which S is read back
+    # exactly and added into the int32 totals (|total| <= N_BITS * 127 < 2**31, checked by
+    # the format). Unsigned arithmetic wraps by definition: nothing overflows.
     "int8": dict(
-        helpers="\n/* 3 words = 192 set bits at most: |int16 partial sum| <= 192 * 128 < 32767 */\n"
-                "#define PART_WORDS 3\n" + _rows("int8_t", "int16_t", "{}", "(int16_t)"),
-        elem="int8_t", acc="part",
-        decls="int32_t q[WIDTH1];\n    int16_t part[WIDTH1];",
+        helpers="\n/* 3 words = 192 set bits at most: |S| <= 192 * 128 < 32768 */\n"
+                "#define PART_WORDS 3\n" + _rows("uint8_t", "uint16_t", "{}", "(uint16_t)"),
+        elem="uint8_t", acc="part",
+        decls="int32_t q[WIDTH1];\n    uint16_t part[WIDTH1];\n    int n = 0;",
         init="for (h = 0; h < WIDTH1; ++h) { q[h] = 0; part[h] = 0; }",
-        word_end=("if (w % PART_WORDS == PART_WORDS - 1 || w == N_PLANES * N_WORDS - 1) "
-                  "{ for (h = 0; h < WIDTH1; ++h) { q[h] += part[h]; part[h] = 0; } }"),
+        count="n += {};",
+        word_end=("if (w % PART_WORDS == PART_WORDS - 1 || w == N_PLANES * N_WORDS - 1) {\n"
+                  "            for (h = 0; h < WIDTH1; ++h) {\n"
+                  "                unsigned v = (uint16_t)(part[h] - 128 * n); /* S mod 2**16 */\n"
+                  "                q[h] += v < 32768u ? (int32_t)v : (int32_t)v - 65536;\n"
+                  "                part[h] = 0;\n"
+                  "            }\n"
+                  "            n = 0;\n"
+                  "        }"),
         finish="for (h = 0; h < WIDTH1; ++h) { z[h] = (float)q[h] * S0[h]; z[h] = z[h] + B0[h]; }",
     ),
 }
@@ -657,7 +672,11 @@ def generate_c(compact, name="model", prefix="pn"):
     ctype = {"float32": "float", "float16": "uint16_t", "int8": "int8_t"}[dtype]
     arrays = []
     for layer, (W, b) in enumerate(zip(compact.coefs_, compact.intercepts_)):
-        arrays.append(_c_array(ctype, f"W{layer}", W, dtype))
+        if dtype == "int8" and layer == 0:  # stored biased, see _FIRST["int8"]
+            arrays.append("/* the first layer's int8 weights q, stored as q + 128 */\n"
+                          + _c_array("uint8_t", "W0", W.astype(np.int16) + 128, dtype))
+        else:
+            arrays.append(_c_array(ctype, f"W{layer}", W, dtype))
         arrays.append(_c_array("float", f"B{layer}", b, "float32"))
         if dtype == "int8":
             arrays.append(_c_array("float", f"S{layer}", compact.scales_[layer], "float32"))
@@ -671,6 +690,10 @@ def generate_c(compact, name="model", prefix="pn"):
         .replace("FIRST_LAYER_WORD_END", parts["word_end"])
         .replace("FIRST_LAYER_FINISH", parts["finish"])
         .replace("ELEM", parts["elem"])
+        .replace("COUNT(+2)", parts.get("count", "").format("+2").replace("+ +", "+ ").replace("+= +", "+= "))
+        .replace("COUNT(-2)", parts.get("count", "").format("-2").replace("+= -", "-= "))
+        .replace("COUNT(+1)", parts.get("count", "").format("+1").replace("+= +", "+= "))
+        .replace("COUNT(-1)", parts.get("count", "").format("-1").replace("+= -", "-= "))
         .replace("ACC", parts["acc"])
     )
     body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
