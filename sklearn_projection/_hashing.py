@@ -83,6 +83,7 @@ _ZERO = np.uint64(0)
 # of two _SHRINK, so that sums cannot overflow to +-inf (scaling by 2**-k keeps signs).
 _BIG = 2.0**960
 _SHRINK = 2.0**-1000
+_FLOAT_MAX = np.finfo(np.float64).max
 
 
 @njit(cache=True, inline="always")
@@ -269,13 +270,22 @@ def _nonzero_mask(row, base):
     return m
 
 
+@njit(cache=True, inline="always")
+def _magnitude(x):
+    """``|x|``, or ``inf`` for NaN (which ``max`` would otherwise pass over)."""
+    ax = abs(x)
+    return ax if ax <= _FLOAT_MAX else np.inf
+
+
 @njit(cache=True)
 def _dense_row(acc, row, columns, spec, scale):
-    """Sum the columns of one dense row into ``acc``; returns the row's largest |x|.
+    """Sum the columns of one dense row into ``acc``; returns the row's largest |x|, ``inf``
+    if the row holds NaN or an infinity.
 
     The non-zero features are found 64 at a time (:func:`_nonzero_mask`) and visited in
     increasing order, lowest set bit first: no branch per feature to mispredict on
-    images.
+    images. (NaN and infinities are non-zero, so every non-finite value is visited: the
+    check costs nothing on the zeros.)
     """
     acc[:] = 0.0
     big = 0.0
@@ -287,12 +297,12 @@ def _dense_row(acc, row, columns, spec, scale):
             f = np.uint64(base) + trailing_zeros(m)
             m &= m - _ONE
             x = row[f] * scale
-            big = max(big, abs(x))
+            big = max(big, _magnitude(x))
             _add_feature(acc, x, f, columns, spec)
     for f in range(full, n_features):
         if row[f] != 0.0:
             x = row[f] * scale
-            big = max(big, abs(x))
+            big = max(big, _magnitude(x))
             _add_feature(acc, x, f, columns, spec)
     return big
 
@@ -301,7 +311,9 @@ def _dense_row(acc, row, columns, spec, scale):
 def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte: uint8 {0, 1},
     or int8 {-1, 0, +1} when ``ternary``) or, when ``packed``, to ``out64`` (64 to a word;
-    two planes when ``ternary``, see :func:`_store`).
+    two planes when ``ternary``, see :func:`_store`). Returns the number of rows holding
+    NaN or an infinity (whose bits mean nothing), found in the same pass over ``X``: a
+    caller that has not checked ``X`` for them can refuse it afterwards.
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
@@ -312,12 +324,16 @@ def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     """
     n = X.shape[0]
     n_workers = acc.shape[0]
+    n_not_finite = 0
     for w in prange(n_workers):
         acc_w = acc[w]
         for i in range(w * n // n_workers, (w + 1) * n // n_workers):
-            if _dense_row(acc_w, X[i], columns, spec, 1.0) > _BIG:
-                _dense_row(acc_w, X[i], columns, spec, _SHRINK)
+            big = _dense_row(acc_w, X[i], columns, spec, 1.0)
+            if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
+                big = _dense_row(acc_w, X[i], columns, spec, _SHRINK)
+            n_not_finite += big == np.inf
             _store(acc_w, out8, out64, i, packed, ternary)
+    return n_not_finite
 
 
 @njit(cache=True, parallel=True)

@@ -220,3 +220,30 @@ def test_dense_rows_wider_than_a_mask_word_follow_the_documented_hash(n_features
         X32 = X[4:].astype(np.float32)
         np.testing.assert_array_equal(lsh_bits(X32, 99, 130, density, reading=reading),
                                       read_sums(X32.astype(np.float64) @ P.T, reading))
+
+
+@pytest.mark.parametrize("n_features", [10, 150])
+def test_dense_kernel_counts_the_rows_holding_nan_or_infinity(n_features):
+    """dense_bits reports non-finite rows found in its own pass over X (a caller that
+    skipped the separate check can refuse them); huge finite rows are not counted."""
+    import numba
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, n_features) * (rng.rand(40, n_features) < 0.3)
+    X[3, n_features // 2] = np.nan
+    X[7, -1] = np.inf
+    X[8, 0] = -np.inf
+    X[9, 1], X[9, 2] = 1e308, np.nan
+    X[10, 0] = 1e308  # finite: summed again, scaled
+    spec = _hashing.projection_spec(5, 100, 0.1)
+    old_threads = numba.get_num_threads()
+    try:
+        for columns in (_hashing.projection_columns(n_features, *spec), _hashing.NO_COLUMNS):
+            for n_workers in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+                numba.set_num_threads(n_workers)
+                args = (columns, spec, True, False, np.empty((0, 100), np.uint8), np.empty((40, 2), np.uint64),
+                        np.empty((n_workers, 100)), np.empty((n_workers, n_features), np.uint32))
+                assert _hashing.dense_bits(X, *args) == 4
+                assert _hashing.dense_bits(np.ascontiguousarray(X[10:]), *args) == 0
+    finally:
+        numba.set_num_threads(old_threads)
