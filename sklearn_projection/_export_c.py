@@ -191,6 +191,26 @@ static void add_column(double *restrict acc, uint64_t f, double x)
 }
 #endif
 
+/* 1 if a sum is > 0 (positive), 1 if it is < 0 (negative), else 0, read from its bits: the
+ * sums are never NaN (rows with a non-finite value return before) nor -0 (a float64 sum that
+ * starts at +0 and adds terms rounding to nearest is +0 or non-zero), so a > 0 exactly when
+ * its bits, as a signed integer, are > 0, i.e. when 0 - bits has its top bit set, and a < 0
+ * exactly when its sign bit is set. Integer operations, cheaper than a float comparison. */
+static uint64_t positive(double a)
+{
+    union { double d; uint64_t u; } v;
+    v.d = a;
+    return (0 - v.u) >> 63;
+}
+#if N_PLANES == 2
+static uint64_t negative(double a)
+{
+    union { double d; uint64_t u; } v;
+    v.d = a;
+    return v.u >> 63;
+}
+#endif
+
 /* the largest finite double (DBL_MAX): |x| <= MAX_DOUBLE is false for NaN and +-inf */
 #define MAX_DOUBLE 0x1.fffffffffffffp+1023
 
@@ -249,20 +269,44 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
         scale = 0x1p-1000;
         big = 0.0;
     }
-    /* each word assembled in a register, from its highest bit down (a shift by one and an
-     * or per bit, no shift by a variable count), and stored once */
+    /* each word assembled in registers and stored once: built from its highest bit down (a
+     * shift by one and an or per bit, no shift by a variable count), a full word as four
+     * independent 16-bit chains */
     for (w = 0; w < N_WORDS; ++w) {
+        const double *a = acc + 64 * w;
         uint64_t pos = 0;
 #if N_PLANES == 2
         uint64_t neg = 0;
 #endif
-        int j = {P}_N_BITS - 64 * w < 64 ? {P}_N_BITS - 64 * w : 64;
-        const double *a = acc + 64 * w;
-        while (j-- > 0) {
-            pos = pos << 1 | (uint64_t)(a[j] > 0.0);
+        int j;
+        if (64 * w + 64 <= {P}_N_BITS) {
+            uint64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
 #if N_PLANES == 2
-            neg = neg << 1 | (uint64_t)(a[j] < 0.0);
+            uint64_t n0 = 0, n1 = 0, n2 = 0, n3 = 0;
 #endif
+            for (j = 15; j >= 0; --j) {
+                p0 = p0 << 1 | positive(a[j]);
+                p1 = p1 << 1 | positive(a[16 + j]);
+                p2 = p2 << 1 | positive(a[32 + j]);
+                p3 = p3 << 1 | positive(a[48 + j]);
+#if N_PLANES == 2
+                n0 = n0 << 1 | negative(a[j]);
+                n1 = n1 << 1 | negative(a[16 + j]);
+                n2 = n2 << 1 | negative(a[32 + j]);
+                n3 = n3 << 1 | negative(a[48 + j]);
+#endif
+            }
+            pos = p0 | p1 << 16 | p2 << 32 | p3 << 48;
+#if N_PLANES == 2
+            neg = n0 | n1 << 16 | n2 << 32 | n3 << 48;
+#endif
+        } else {
+            for (j = {P}_N_BITS - 64 * w - 1; j >= 0; --j) {
+                pos = pos << 1 | positive(a[j]);
+#if N_PLANES == 2
+                neg = neg << 1 | negative(a[j]);
+#endif
+            }
         }
         words[w] = pos;
 #if N_PLANES == 2

@@ -174,6 +174,8 @@ def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(request, tmp_pat
     X[2, :5] = [1e308, -1e308, 1e-300, 5e-324, 0.0]
     X[3] = -X[3]
     X[4] = np.sign(X[4]) * 1e308  # partial sums overflow to +-inf unless rescaled
+    X[5, 0] = 1e300  # rescaled row whose tiny values underflow to +-0: sums of +-0 terms stay +0,
+    X[5, 1:] = -np.abs(X[5, 1:]) * 1e-310  # never -0 (the C reads the sign of a sum from its bits)
     classes, proba = _run(exe, _dense_text(X))
     np.testing.assert_array_equal(classes, np.searchsorted(compact.classes_, compact.predict(X)))
     np.testing.assert_allclose(proba, compact.predict_proba(X), rtol=0, atol=1e-5)
