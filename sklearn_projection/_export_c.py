@@ -622,9 +622,10 @@ def _remaining_layers(widths, dtype):
     return "".join(out)
 
 
-# the largest COLUMNS table (entries = n_features x N_ENTRIES) written into the source; above
-# it, compiling with -D<P>_COLUMN_TABLE stops with an #error
-COLUMN_TABLE_MAX_ENTRIES = 1 << 19
+# the largest COLUMNS table (entries = n_features x N_ENTRIES; 256 KiB of uint16) written into
+# the source, which every export carries (~7 characters an entry) whether it is compiled in or
+# not; above it, compiling with -D<P>_COLUMN_TABLE stops with an #error
+COLUMN_TABLE_MAX_ENTRIES = 1 << 17
 
 
 def projection_table(seed, n_features, n_bits_total, density):
