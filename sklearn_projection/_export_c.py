@@ -251,8 +251,12 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
                 unsigned short list[CHUNK];
                 size_t m = 0, t, end = n - k < CHUNK ? n - k : CHUNK;
                 for (t = 0; t < end; ++t) {
+                    /* x != 0.0 (true for NaN too) read from the bits: all but the sign bit
+                     * are 0 only for +-0; an integer test, cheaper than a float comparison */
+                    union { double d; uint64_t u; } v;
+                    v.d = dense[k + t];
                     list[m] = (unsigned short)t;
-                    m += dense[k + t] != 0.0;
+                    m += (v.u << 1) != 0;
                 }
                 for (t = 0; t < m; ++t) {
                     double x = dense[k + list[t]] * scale, a = fabs(x);
