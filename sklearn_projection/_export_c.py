@@ -379,11 +379,12 @@ int {p}_predict_sparse(const int64_t *indices, const double *values, size_t nnz,
 }
 """
 
-# Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set bits,
-# in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two planes,
-# then minus the weight rows of the bits of the second plane, in increasing order. ROW_ADD
-# and ROW_SUB add / subtract row b of W0 to the accumulators, over the constant WIDTH1.
+# Stage 2; the per-dtype parts are in _FIRST (rows_add / rows_sub, the accumulators ACC,
+# COUNT(k) the rows added (+) or subtracted (-) where the int8 decoding needs it).
 _FIRST_LAYER_LOOP = r"""
+/* Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set bits,
+ * in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two planes,
+ * then minus the weight rows of the bits of the second plane, in increasing order. */
 static void first_layer(const uint64_t *words, float *z)
 {
     int w, h;
@@ -489,7 +490,7 @@ _FIRST = {
         elem="uint8_t", acc="part",
         decls="int32_t q[WIDTH1];\n    uint16_t part[WIDTH1];\n    int n = 0;",
         init="for (h = 0; h < WIDTH1; ++h) { q[h] = 0; part[h] = 0; }",
-        count="n += {};",
+        count="n {}= {};",
         word_end=("if (w % PART_WORDS == PART_WORDS - 1 || w == N_PLANES * N_WORDS - 1) {\n"
                   "            for (h = 0; h < WIDTH1; ++h) {\n"
                   "                unsigned v = (uint16_t)(part[h] - 128 * n); /* S mod 2**16 */\n"
@@ -740,12 +741,11 @@ def generate_c(compact, name="model", prefix="pn"):
         .replace("FIRST_LAYER_WORD_END", parts["word_end"])
         .replace("FIRST_LAYER_FINISH", parts["finish"])
         .replace("ELEM", parts["elem"])
-        .replace("COUNT(+2)", parts.get("count", "").format("+2").replace("+ +", "+ ").replace("+= +", "+= "))
-        .replace("COUNT(-2)", parts.get("count", "").format("-2").replace("+= -", "-= "))
-        .replace("COUNT(+1)", parts.get("count", "").format("+1").replace("+= +", "+= "))
-        .replace("COUNT(-1)", parts.get("count", "").format("-1").replace("+= -", "-= "))
         .replace("ACC", parts["acc"])
     )
+    count = parts.get("count")  # "n {}= {};" or None: the line goes
+    first = re.sub(r"\n *COUNT\(([+-])(\d)\)",
+                   lambda m: "\n" + " " * 20 + count.format(m.group(1), m.group(2)) if count else "", first)
     body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
     body = body.replace("{column_t}", fmt["column_t"])
     body = (
