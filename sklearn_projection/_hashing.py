@@ -326,13 +326,22 @@ def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     n_workers = acc.shape[0]
     n_not_finite = 0
     for w in prange(n_workers):
-        acc_w = acc[w]
-        for i in range(w * n // n_workers, (w + 1) * n // n_workers):
-            big = _dense_row(acc_w, X[i], columns, spec, 1.0)
-            if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
-                big = _dense_row(acc_w, X[i], columns, spec, _SHRINK)
-            n_not_finite += big == np.inf
-            _store(acc_w, out8, out64, i, packed, ternary)
+        n_not_finite += _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc[w],
+                                    w * n // n_workers, (w + 1) * n // n_workers)
+    return n_not_finite
+
+
+# The parallel kernels only split the rows among the workers: a parallel region costs
+# seconds to compile, so the work lives in serial functions.
+@njit(cache=True)
+def _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc, lo, hi):
+    n_not_finite = 0
+    for i in range(lo, hi):
+        big = _dense_row(acc, X[i], columns, spec, 1.0)
+        if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
+            big = _dense_row(acc, X[i], columns, spec, _SHRINK)
+        n_not_finite += big == np.inf
+        _store(acc, out8, out64, i, packed, ternary)
     return n_not_finite
 
 
@@ -342,13 +351,18 @@ def csr_bits(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64
     n = row_ptr.shape[0] - 1
     n_workers = acc.shape[0]
     for w in prange(n_workers):
-        acc_w = acc[w]
-        for i in range(w * n // n_workers, (w + 1) * n // n_workers):
-            lo, hi = row_ptr[i], row_ptr[i + 1]
-            cols, vals = indices[lo:hi], data[lo:hi]
-            if _sparse_row(acc_w, cols, vals, columns, spec, 1.0) > _BIG:
-                _sparse_row(acc_w, cols, vals, columns, spec, _SHRINK)
-            _store(acc_w, out8, out64, i, packed, ternary)
+        _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc[w],
+                  w * n // n_workers, (w + 1) * n // n_workers)
+
+
+@njit(cache=True)
+def _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc, first, last):
+    for i in range(first, last):
+        lo, hi = row_ptr[i], row_ptr[i + 1]
+        cols, vals = indices[lo:hi], data[lo:hi]
+        if _sparse_row(acc, cols, vals, columns, spec, 1.0) > _BIG:
+            _sparse_row(acc, cols, vals, columns, spec, _SHRINK)
+        _store(acc, out8, out64, i, packed, ternary)
 
 
 @njit(cache=True, parallel=True)
