@@ -307,13 +307,33 @@ def _dense_row(acc, row, columns, spec, scale):
     return big
 
 
-@njit(cache=True, parallel=True)
+class NotFiniteError(ValueError):
+    """:func:`dense_bits` found NaN or an infinity in ``X`` (whose bits would mean nothing)."""
+
+
 def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte: uint8 {0, 1},
     or int8 {-1, 0, +1} when ``ternary``) or, when ``packed``, to ``out64`` (64 to a word;
-    two planes when ``ternary``, see :func:`_store`). Returns the number of rows holding
-    NaN or an infinity (whose bits mean nothing), found in the same pass over ``X``: a
-    caller that has not checked ``X`` for them can refuse it afterwards.
+    two planes when ``ternary``, see :func:`_store`).
+
+    Raises :class:`NotFiniteError` when rows of ``X`` hold NaN or an infinity, found in
+    the same pass over ``X`` (every non-finite value is a non-zero the kernel visits), so
+    a caller may skip checking ``X`` for them first: a separate pass over a large ``X``
+    costs about as much as reading it here (on 10k MNIST rows, 3.4 ms of a 21 ms
+    predict). Arguments as :func:`dense_bits_kernel`.
+    """
+    n_not_finite = dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc, nonzero)
+    if n_not_finite:
+        raise NotFiniteError(
+            f"X holds NaN or infinity in {n_not_finite} of its {X.shape[0]} rows: the random "
+            "projections of such rows are undefined; remove or impute these values."
+        )
+
+
+@njit(cache=True, parallel=True)
+def dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
+    """The kernel of :func:`dense_bits`; returns the number of rows holding NaN or an
+    infinity (their bits are left meaningless).
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.

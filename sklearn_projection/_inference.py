@@ -27,7 +27,7 @@ import numpy as np
 from numba import prange
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._hashing import trailing_zeros
+from ._hashing import NotFiniteError, trailing_zeros
 from ._network import softmax
 from ._numba import njit, parallel_workers
 from ._projection import lsh_bits
@@ -268,18 +268,20 @@ def _sum_is_finite(X):
 class LogitsClassifierMixin:
     """``decision_function``, ``predict_proba``, ``predict_log_proba`` and ``predict`` of a
     fitted classifier that defines ``_logits(X)`` (output logits of validated ``X``);
-    ``classes_`` labels the logits."""
+    ``classes_`` labels the logits.
 
-    def _validate(self, X):
-        """``X`` checked as scikit-learn's ``validate_data(reset=False)`` checks it.
+    A class whose ``_logits`` computes the LSH bits of dense ``X`` (through
+    :func:`~sklearn_projection._projection.lsh_bits`, which refuses NaN and infinities
+    it meets in its own pass over ``X``) sets ``_logits_refuses_not_finite = True``: a
+    plain float array then skips the separate pass that checks it for them.
+    """
 
-        The common case of a service predicting a few rows, a C-ordered float ndarray of
-        the fitted width with finite values and no feature names to compare, is accepted
-        here in a few microseconds (``validate_data`` costs about 60); anything else,
-        including every input ``validate_data`` would refuse, goes through it and gets
-        its errors.
-        """
-        if (
+    _logits_refuses_not_finite = False
+
+    def _is_plain(self, X):
+        """``X`` is a C-ordered float ndarray of the fitted width, with no feature names to
+        compare: the common case of a service predicting a few rows."""
+        return (
             type(X) is np.ndarray
             and X.ndim == 2
             and X.dtype in _FLOAT_DTYPES
@@ -288,13 +290,34 @@ class LogitsClassifierMixin:
             and X.shape[1] == getattr(self, "n_features_in_", -1)
             and not hasattr(self, "feature_names_in_")
             and self.__sklearn_is_fitted__()
-            and _sum_is_finite(X)
-        ):
+        )
+
+    def _validate(self, X):
+        """``X`` checked as scikit-learn's ``validate_data(reset=False)`` checks it.
+
+        A plain float array (:meth:`_is_plain`) with finite values is accepted here in a
+        few microseconds (``validate_data`` costs about 60); anything else, including
+        every input ``validate_data`` would refuse, goes through it and gets its errors.
+        """
+        if self._is_plain(X) and _sum_is_finite(X):
             return X
         check_is_fitted(self)
         return validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
         )
+
+    def _checked_logits(self, X):
+        """``_logits`` of ``X`` after :meth:`_validate`, or, for a plain array when
+        ``_logits`` refuses NaN and infinities itself, without the separate pass over
+        ``X`` that checks for them (one fewer read of a large ``X``: on 10k MNIST rows a
+        sixth of the time of a predict). Non-finite input then goes through
+        ``validate_data`` and gets its error."""
+        if self._logits_refuses_not_finite and self._is_plain(X):
+            try:
+                return self._logits(X)
+            except NotFiniteError:
+                pass
+        return self._logits(self._validate(X))
 
     def decision_function(self, X):
         """Output logits.
@@ -309,7 +332,7 @@ class LogitsClassifierMixin:
             The logits; with two classes, the logit of ``classes_[1]`` minus that of
             ``classes_[0]`` (positive means ``classes_[1]``), as in scikit-learn.
         """
-        z = self._logits(self._validate(X))
+        z = self._checked_logits(X)
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict_proba(self, X):
@@ -323,7 +346,7 @@ class LogitsClassifierMixin:
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return softmax(self._logits(self._validate(X)).astype(np.float64, copy=False))
+        return softmax(self._checked_logits(X).astype(np.float64, copy=False))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -350,5 +373,5 @@ class LogitsClassifierMixin:
         -------
         y : ndarray of shape (n_samples,)
         """
-        scores = self._logits(self._validate(X))
+        scores = self._checked_logits(X)
         return self.classes_[np.argmax(scores, axis=1)]
