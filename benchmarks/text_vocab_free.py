@@ -8,7 +8,7 @@ biases and scales; 1 byte per weight + 4 per bias + 4 per scale):
   ``HASHER_BYTES`` = 9 int32 fields, the ``ngh_params`` of its C twin) ->
   ``ProjectionNetClassifier`` -> ``to_compact("int8")``, bytes = ``size_bytes`` (which includes the
   compact model's header) + ``HASHER_BYTES``; accuracy = the compact int8 model's ``score``.
-  Variants (``PN_CONFIGS``): head (linear over many bits, or one hidden layer over fewer), bit
+  Variants (``parse_config``): head (linear over many bits, or one hidden layer over fewer), bit
   reading, density (a multiple of the library's "auto"), hasher weighting, and how it is taught:
   alone (``trainer_weight=distill_weight=0``), distilled from an external teacher
   (``trainer=LogisticRegression`` over the same 2**20 NgramHasher features, C by cross-validation)
@@ -36,6 +36,7 @@ Run it with ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` on a shared machine.
 """
 
 import argparse
+import csv
 import sys
 import time
 import warnings
@@ -60,7 +61,7 @@ from sklearn_projection._projection import data_density
 DATASETS = ("trec6", "sms_spam")
 BUDGET = 65_536  # 64 KiB: model + hasher settings
 HASHER_BYTES = 36  # NgramHasher's settings as 9 int32 fields (c_params / ngh_params)
-C_GRID = (1.0, 10.0, 100.0, 1000.0)
+C_GRID = (1.0, 10.0, 100.0, 1000.0, 10000.0)
 COLUMNS = ["dataset", "family", "config", "featurizer", "seed", "accuracy_int8", "accuracy_float", "model_bytes",
            "featurizer_bytes", "total_bytes", "n_iter", "fit_s", "detail"]
 SUMMARY = ["dataset", "family", "config", "featurizer", "n_seeds", "accuracy_int8", "accuracy_int8_std",
@@ -73,30 +74,58 @@ FEATURIZERS = {
     "ngh_words": dict(char_ngram_range=None),
 }
 
-# ProjectionNet variants: name -> (featuriser, n_projections, n_bits, hidden layers, reading, density factor
-# (x "auto"), teacher "alone" | "lr" | "joint", extra keyword arguments)
-PN_CONFIGS = {
-    # linear heads over many bits
-    "lin8192": ("ngh", 256, 32, (), "ternary", 1.0, "alone", {}),
-    "lin8192-binary": ("ngh", 256, 32, (), "binary", 1.0, "alone", {}),
-    "lin8192-d/4": ("ngh", 256, 32, (), "ternary", 0.25, "alone", {}),
-    "lin8192-d/16": ("ngh", 256, 32, (), "ternary", 1 / 16, "alone", {}),
-    "lin8192-dx4": ("ngh", 256, 32, (), "ternary", 4.0, "alone", {}),
-    "lin8192-count": ("ngh_count", 256, 32, (), "ternary", 1.0, "alone", {}),
-    "lin8192-words": ("ngh_words", 256, 32, (), "ternary", 1.0, "alone", {}),
-    "lin8192-a0.03": ("ngh", 256, 32, (), "ternary", 1.0, "alone", dict(alpha=0.03)),
-    "lin8192-lr": ("ngh", 256, 32, (), "ternary", 1.0, "lr", {}),
-    "lin8192-joint": ("ngh", 256, 32, (), "ternary", 1.0, "joint", {}),
-    "lin16384": ("ngh", 512, 32, (), "ternary", 1.0, "alone", {}),
-    "lin32000": ("ngh", 1000, 32, (), "ternary", 1.0, "alone", {}),
-    "lin32000-lr": ("ngh", 1000, 32, (), "ternary", 1.0, "lr", {}),
-    # one hidden layer over fewer bits
-    "h64x800": ("ngh", 80, 10, (64,), "ternary", 1.0, "alone", {}),
-    "h64x800-lr": ("ngh", 80, 10, (64,), "ternary", 1.0, "lr", {}),
-    "h64x800-joint": ("ngh", 80, 10, (64,), "ternary", 1.0, "joint", {}),
-    "h32x1600": ("ngh", 160, 10, (32,), "ternary", 1.0, "alone", {}),
-    "h32x1600-lr": ("ngh", 160, 10, (32,), "ternary", 1.0, "lr", {}),
-}
+# ProjectionNet variants, named by dash-separated tokens (see parse_config):
+#   lin<B>       linear head over B bits (n_bits=32, n_projections=B/32)
+#   h<H>x<B>     one hidden layer of H units over B bits (n_bits=10, n_projections=B/10)
+#   binary       bit reading "binary" (default here: "ternary")
+#   d/<k>, dx<k> density "auto" divided / multiplied by k
+#   count, words NgramHasher(weighting="count") / NgramHasher(char_ngram_range=None) (default NgramHasher())
+#   a<alpha>     alpha (default: the library's)
+#   lr, joint    taught by an external LogisticRegression teacher / the built-in trainer (default: alone)
+#   T<t>         distillation temperature (with lr or joint)
+#   e<n>         at most n epochs (default --max-iter)
+def parse_config(name):
+    """name -> dict(feat, T, d, head, reading, dfac, teach, extra, max_iter); ValueError if malformed."""
+    tokens = name.split("-")
+    c = dict(feat="ngh", reading="ternary", dfac=1.0, teach="alone", extra={}, max_iter=None)
+    arch = tokens[0]
+    try:
+        if arch.startswith("lin"):
+            bits = int(arch[3:])
+            c.update(T=bits // 32, d=32, head=())
+        elif arch.startswith("h") and "x" in arch:
+            h, bits = (int(v) for v in arch[1:].split("x"))
+            c.update(T=bits // 10, d=10, head=(h,))
+        else:
+            raise ValueError
+        if c["T"] * c["d"] != bits:
+            raise ValueError
+        for t in tokens[1:]:
+            if t == "binary":
+                c["reading"] = "binary"
+            elif t in ("count", "words"):
+                c["feat"] = "ngh_" + t
+            elif t in ("lr", "joint"):
+                c["teach"] = t
+            elif t.startswith("d/"):
+                c["dfac"] = 1.0 / float(t[2:])
+            elif t.startswith("dx"):
+                c["dfac"] = float(t[2:])
+            elif t.startswith("a"):
+                c["extra"]["alpha"] = float(t[1:])
+            elif t.startswith("T"):
+                c["extra"]["temperature"] = float(t[1:])
+            elif t.startswith("e"):
+                c["max_iter"] = int(t[1:])
+            else:
+                raise ValueError
+    except ValueError:
+        raise ValueError(f"malformed ProjectionNet config {name!r}: expected lin<bits> or h<units>x<bits> "
+                         "followed by -binary, -count, -words, -lr, -joint, -d/<k>, -dx<k>, -a<alpha>, -T<t>, "
+                         "-e<epochs>") from None
+    return c
+
+
 DEFAULT_CONFIGS = {
     "trec6": ["lin8192", "lin8192-binary", "lin8192-d/4", "lin8192-dx4", "lin8192-count", "lin8192-lr",
               "h64x800", "h64x800-lr", "h32x1600", "h32x1600-lr"],
@@ -120,6 +149,19 @@ class ColumnSubset(TransformerMixin, BaseEstimator):
 
 def featurizer(key, n_features=2**20):
     return NgramHasher(n_features=n_features, **FEATURIZERS[key])
+
+
+def append_row(row, path):
+    """Append one row to ``path`` (header first if the file is new): several runs (other data sets,
+    seeds or configs) can add to the same file at once without overwriting each other's rows."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists() or path.stat().st_size == 0
+    with open(path, "a", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        if new:
+            w.writeheader()
+        w.writerow({k: C._fmt(row.get(k, "")) for k in COLUMNS})
 
 
 def linear_bytes(n_columns, n_classes):
@@ -154,7 +196,7 @@ def run_dataset(name, args, out_csv):
                  accuracy_float=accf, model_bytes=int(model_b), featurizer_bytes=int(feat_b),
                  total_bytes=int(model_b + feat_b), n_iter=n_iter, fit_s=fit_s, detail=detail)
         rows.append(r)
-        C.write_csv(rows, out_csv, COLUMNS)
+        append_row(r, out_csv)
         C.log(f"   {config:44s} seed {seed}  int8 {acc8:.4f}  float {accf:.4f}  {r['total_bytes']:>7,} B  "
               f"fit {fit_s:.1f}s  {detail}")
 
@@ -206,16 +248,18 @@ def run_dataset(name, args, out_csv):
         return teachers[feat]
 
     configs = args.configs.split(",") if args.configs else (QUICK_CONFIGS if args.quick else DEFAULT_CONFIGS[name])
-    for seed in args.seeds:
+    for seed in [] if args.no_pn else args.seeds:
         for cfg in configs:
             if (cfg, seed) in done:
                 continue
-            feat, T, d, head, reading, dfac, teach, extra = PN_CONFIGS[cfg]
+            p = parse_config(cfg)
+            feat, T, d, head, reading, dfac, teach, extra = (p[k] for k in ("feat", "T", "d", "head", "reading",
+                                                                             "dfac", "teach", "extra"))
             Xtr, Xte = features(feat)
             dens = min(1.0, dfac * data_density(Xtr))
             kw = dict(n_projections=T, n_bits=d, projection_hidden_layer_sizes=head, reading=reading,
                       density="auto" if dfac == 1.0 else dens, random_state=seed,
-                      max_iter=5 if args.quick else args.max_iter)
+                      max_iter=5 if args.quick else p["max_iter"] or args.max_iter)
             kw.update(extra)
             if teach == "alone":
                 kw.update(trainer_weight=0.0, distill_weight=0.0)
@@ -294,9 +338,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="benchmarks.text_vocab_free", description=__doc__.split("\n")[0])
     C.common_args(ap, DATASETS)
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated ProjectionNet seeds")
-    ap.add_argument("--configs", default=None, help="comma-separated subset of: " + ",".join(PN_CONFIGS))
+    ap.add_argument("--configs", default=None, help="comma-separated ProjectionNet configs (names as in "
+                    "parse_config, e.g. lin8192-binary,h64x800-lr); default: DEFAULT_CONFIGS")
     ap.add_argument("--max-iter", type=int, default=200, help="ProjectionNet epochs at most (default 200)")
     ap.add_argument("--no-peers", action="store_true", help="skip the peers")
+    ap.add_argument("--no-pn", action="store_true", help="skip the ProjectionNet fits (peers only)")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args(argv)
     args.seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
@@ -305,9 +351,11 @@ def main(argv=None):
         if d not in DATASETS:
             ap.error(f"unknown data set {d!r}; known: {', '.join(DATASETS)}")
     if args.configs:
-        bad = [c for c in args.configs.split(",") if c not in PN_CONFIGS]
-        if bad:
-            ap.error(f"unknown configs {bad}; known: {', '.join(PN_CONFIGS)}")
+        for c in args.configs.split(","):
+            try:
+                parse_config(c)
+            except ValueError as e:
+                ap.error(str(e))
     try:
         import numba
 
