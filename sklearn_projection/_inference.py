@@ -179,9 +179,16 @@ def gather_first_layer(words, weights, out, ternary=False):
     flat = np.ascontiguousarray(weights).reshape(-1)
     n_workers = max(1, parallel_workers(words.shape[0]))
     offsets = np.empty((n_workers, 64 * n_words), dtype=np.uint64)
+    n = words.shape[0]
     if weights.dtype == np.int8:
         acc16 = np.empty((n_workers, out.shape[1]), dtype=np.int16)
+        if n_workers == 1:  # no parallel region to launch (a few rows, or one thread)
+            _rows_int8(words, flat, out, n_words, offsets[0], acc16[0], 0, n)
+            return out
         return _gather_int8(words, flat, out, n_words, offsets, acc16)
+    if n_workers == 1:
+        _rows_float32(words, flat, out, n_words, offsets[0], 0, n)
+        return out
     return _gather_float32(words, flat, out, n_words, offsets)
 
 
