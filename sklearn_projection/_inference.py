@@ -59,18 +59,21 @@ _INT16_BITS = 128
 
 
 @njit(cache=True)
-def _rows_int8(words, flat, out, n_positive, offsets, acc16, lo, hi):
-    """Rows ``lo .. hi-1`` of the int8 gather (one worker's share; scratch ``offsets``
-    and ``acc16``). Per plane: the set bits' row offsets ``b * H`` are listed in
+def _rows_int8(words, flat, out, z, scale, bias, n_positive, offsets, acc16, acc32, lo, hi):
+    """Rows ``lo .. hi-1`` of the int8 gather (one worker's share; scratch ``offsets``,
+    ``acc16`` and ``acc32``). Per plane: the set bits' row offsets ``b * H`` are listed in
     increasing b (trailing-zero count), then their int8 weight rows summed. Integer sums
     are exact in any order: four rows are added at a time in int16, into int16 sums that
-    go to the int32 ``out`` (added, or subtracted for the negative plane) every
+    go to the int32 sums ``acc32`` (added, or subtracted for the negative plane) every
     :data:`_INT16_BITS` rows: half the vector work of int32, a quarter of the passes over
-    the sums."""
+    the sums. Then ``out[i] += acc32`` (int32), or, when ``z`` has rows, the first layer
+    ``z[i] = float32(acc32) * scale + bias`` (each step in float32, as numpy does it)."""
     n_words = words.shape[1]
-    width = np.uint64(out.shape[1])
+    width = np.uint64(acc32.shape[0])
+    fused = z.shape[0] > 0
     for i in range(lo, hi):
-        row = out[i]
+        for h in range(width):
+            acc32[h] = 0
         for plane in range(2 if n_words > n_positive else 1):
             first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
             sign = np.int32(1) if plane == 0 else np.int32(-1)
@@ -99,7 +102,13 @@ def _rows_int8(words, flat, out, n_positive, offsets, acc16, lo, hi):
                         acc16[h] += np.int16(flat[o1 + h])
                     t += 1
                 for h in range(width):
-                    row[h] += sign * np.int32(acc16[h])
+                    acc32[h] += sign * np.int32(acc16[h])
+        if fused:
+            for h in range(width):
+                z[i, h] = np.float32(acc32[h]) * scale[h] + bias[h]
+        else:
+            for h in range(width):
+                out[i, h] += acc32[h]
 
 
 @njit(cache=True)
@@ -140,13 +149,12 @@ def _rows_float32(words, flat, out, n_positive, offsets, lo, hi):
 # The parallel kernels only split the rows among the workers: a parallel region costs
 # seconds to compile, so the work lives in the serial functions above.
 @njit(cache=True, parallel=True)
-def _gather_int8(words, flat, out, n_positive, offsets, acc16):
+def _gather_int8(words, flat, out, z, scale, bias, n_positive, offsets, acc16, acc32):
     n = words.shape[0]
     n_workers = offsets.shape[0]
     for wk in prange(n_workers):
-        _rows_int8(words, flat, out, n_positive, offsets[wk], acc16[wk],
+        _rows_int8(words, flat, out, z, scale, bias, n_positive, offsets[wk], acc16[wk], acc32[wk],
                    wk * n // n_workers, (wk + 1) * n // n_workers)
-    return out
 
 
 @njit(cache=True, parallel=True)
@@ -170,26 +178,43 @@ def gather_first_layer(words, weights, out, ternary=False):
     zeros for int8 weights (which then accumulate exactly, so in any grouping). Rows run
     in parallel, each worker with its own scratch, allocated here.
     """
+    if weights.dtype == np.int8:
+        empty = np.zeros(0, dtype=np.float32)
+        _gather_int8_rows(words, weights, out, np.empty((0, out.shape[1]), dtype=np.float32), empty, empty,
+                          ternary)
+        return out
+    words, n_words, n_workers, offsets = _gather_setup(words, ternary)
+    flat = np.ascontiguousarray(weights).reshape(-1)
+    if n_workers == 1:  # no parallel region to launch (a few rows, or one thread)
+        _rows_float32(words, flat, out, n_words, offsets[0], 0, words.shape[0])
+        return out
+    return _gather_float32(words, flat, out, n_words, offsets)
+
+
+def _gather_setup(words, ternary):
+    """(C-ordered words, words per plane, workers, per-worker bit-offset scratch)."""
     n_words = words.shape[1]
     if ternary:
         if n_words % 2:
             raise ValueError(f"ternary words hold two planes, got an odd width {n_words}.")
         n_words //= 2
     words = np.ascontiguousarray(words)
-    flat = np.ascontiguousarray(weights).reshape(-1)
     n_workers = max(1, parallel_workers(words.shape[0]))
-    offsets = np.empty((n_workers, 64 * n_words), dtype=np.uint64)
-    n = words.shape[0]
-    if weights.dtype == np.int8:
-        acc16 = np.empty((n_workers, out.shape[1]), dtype=np.int16)
-        if n_workers == 1:  # no parallel region to launch (a few rows, or one thread)
-            _rows_int8(words, flat, out, n_words, offsets[0], acc16[0], 0, n)
-            return out
-        return _gather_int8(words, flat, out, n_words, offsets, acc16)
-    if n_workers == 1:
-        _rows_float32(words, flat, out, n_words, offsets[0], 0, n)
-        return out
-    return _gather_float32(words, flat, out, n_words, offsets)
+    return words, n_words, n_workers, np.empty((n_workers, 64 * n_words), dtype=np.uint64)
+
+
+def _gather_int8_rows(words, weights, out, z, scale, bias, ternary):
+    """The int8 gather: ``out += sums`` (int32), or ``z = float32(sums) * scale + bias``
+    when ``z`` has rows (``out`` then has none)."""
+    words, n_words, n_workers, offsets = _gather_setup(words, ternary)
+    flat = np.ascontiguousarray(weights).reshape(-1)
+    width = weights.shape[1]
+    acc16 = np.empty((n_workers, width), dtype=np.int16)
+    acc32 = np.empty((n_workers, width), dtype=np.int32)
+    if n_workers == 1:  # no parallel region to launch
+        _rows_int8(words, flat, out, z, scale, bias, n_words, offsets[0], acc16[0], acc32[0], 0, words.shape[0])
+    else:
+        _gather_int8(words, flat, out, z, scale, bias, n_words, offsets, acc16, acc32)
 
 
 def _as_float32(W):
@@ -205,6 +230,12 @@ def first_layer(words, W, bias, scale=None, ternary=False):
     """
     n = words.shape[0]
     if W.dtype == np.int8:
+        if scale.dtype == bias.dtype == np.float32 and scale.shape == bias.shape == (W.shape[1],):
+            # scaled in the kernel, each step in float32 as numpy does it below
+            z = np.empty((n, W.shape[1]), dtype=np.float32)
+            _gather_int8_rows(words, W, np.empty((0, W.shape[1]), dtype=np.int32), z,
+                              np.ascontiguousarray(scale), np.ascontiguousarray(bias), ternary)
+            return z
         acc = gather_first_layer(words, W, np.zeros((n, W.shape[1]), dtype=np.int32), ternary)
         z = acc.astype(np.float32)
         z *= scale

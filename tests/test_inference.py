@@ -233,3 +233,23 @@ def test_logits_that_refuse_non_finite_input_skip_the_separate_check(digits_mode
             with pytest.raises(ValueError, match=match):
                 model.decision_function(X)
     assert len(calls) == 3 * 2 * 2  # each refused input went through validate_data
+
+
+@pytest.mark.parametrize("reading", ["binary", "ternary"])
+def test_int8_first_layer_scaled_in_the_kernel_equals_numpy_exactly(reading):
+    """The int8 first layer is scaled and biased in the kernel: bit for bit numpy's
+    ``float32(sums) * scale + bias`` over the exact int32 sums."""
+    rng = np.random.default_rng(4)
+    values = _signs(rng, 11, 300) if reading == "ternary" else (rng.random((11, 300)) < 0.5).astype(np.uint8)
+    words = pack_ternary(values) if reading == "ternary" else pack_bits(values)
+    W = rng.integers(-128, 128, size=(300, 9)).astype(np.int8)
+    scale = (rng.random(9) * 10.0 ** rng.integers(-4, 2, 9)).astype(np.float32)
+    bias = rng.normal(size=9).astype(np.float32)
+    sums = gather_first_layer(words, W, np.zeros((11, 9), np.int32), ternary=reading == "ternary")
+    np.testing.assert_array_equal(sums, values.astype(np.int64) @ W.astype(np.int64))
+    expected = sums.astype(np.float32)
+    expected *= scale
+    expected += bias
+    z = first_layer(words, W, bias, scale, ternary=reading == "ternary")
+    assert z.dtype == np.float32
+    np.testing.assert_array_equal(z, expected)
