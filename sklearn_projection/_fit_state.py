@@ -5,7 +5,11 @@
 
 - a call that fails leaves the estimator as it was before the call (a fresh start that
   fails leaves it unfitted), by copying every fitted attribute and the optimiser state
-  first (about three times the trainer's size per continued call);
+  first (about three times the trainer's size per continued call). A trainer's hashed
+  table (:mod:`._embedding`, 2**16 rows) and its Adam moments are not copied: the saved
+  state shares them, and before its first update the call saves the rows its input
+  touches (the only rows it can change) and writes them back if it fails, so a
+  ``partial_fit`` call on a chunk costs O(the chunk's distinct features), not O(table);
 - a call whose parameters no longer describe the network it would continue (the T/d
   split, hidden layer sizes, density, reading, trainer) is refused with the changed parameters
   named, instead of silently keeping the old network while ``get_params`` shows new values.
@@ -39,12 +43,27 @@ class FitStateMixin:
 
     def _fitted_state(self):
         """Copies of everything a call may change (the user's trainer object and an
-        external fitted teacher are never modified: shared, not copied)."""
+        external fitted teacher are never modified: shared, not copied; a hashed table and
+        its moments are shared, their touched rows saved by :meth:`_save_table_rows`)."""
         state = {}
+        table = self._hashed_table()
+        if table is not None:
+            self._table_undo = []  # armed: the call saves rows before changing them
         for key in self._fit_state_keys():
             value = getattr(self, key)
             if key == "_trainer_param" or (key == "trainer_" and not isinstance(value, BuiltinTrainer)):
                 state[key] = value
+            elif key == "trainer_" and table is not None:
+                saved = copy.copy(value)
+                saved.coefs_ = [table] + [c.copy() for c in value.coefs_[1:]]
+                saved.intercepts_ = [b.copy() for b in value.intercepts_]
+                state[key] = saved
+            elif key == "_optimizer" and table is not None and value is not None:
+                saved = copy.copy(value)
+                shared = [a for pair in self._table_moments() for a in pair]
+                saved.ms = [m if any(m is a for a in shared) else m.copy() for m in value.ms]
+                saved.vs = [v if any(v is a for a in shared) else v.copy() for v in value.vs]
+                state[key] = saved
             elif isinstance(value, list):  # arrays (weights) or floats (loss_curve_, ...)
                 state[key] = [a.copy() if isinstance(a, np.ndarray) else a for a in value]
             else:
@@ -52,10 +71,42 @@ class FitStateMixin:
         return state
 
     def _restore_fitted_state(self, state):
-        """Remove every fitted attribute, then set those of ``state``."""
+        """Remove every fitted attribute, then set those of ``state`` (after writing back
+        the saved rows of a shared hashed table, if any)."""
+        for array, rows, old in reversed(getattr(self, "_table_undo", None) or []):
+            array[rows] = old
+        self.__dict__.pop("_table_undo", None)
         for key in self._fit_state_keys():
             delattr(self, key)
         vars(self).update(state)
+
+    def _hashed_table(self):
+        """The built-in trainer's hashed first-layer table, if it has one."""
+        trainer = getattr(self, "trainer_", None)
+        if isinstance(trainer, BuiltinTrainer) and getattr(trainer, "table_rows_", None) is not None:
+            return getattr(trainer, "coefs_", [None])[0]
+        return None
+
+    def _table_moments(self):
+        """[(m, v)] of the hashed table in the optimiser the next step would continue
+        (the optimiser's arrays follow ``_params()``), or []."""
+        table, opt = self._hashed_table(), getattr(self, "_optimizer", None)
+        if table is None or opt is None:
+            return []
+        params = self._params()
+        if len(opt.ms) != len(params):
+            return []  # the optimiser will be replaced (and the table maybe not trained)
+        return [(opt.ms[k], opt.vs[k]) for k, p in enumerate(params) if p is table]
+
+    def _save_table_rows(self, rows):
+        """Before a continued call changes the hashed table: save its ``rows`` (all the
+        call can touch) and those of the moments the call continues with."""
+        if getattr(self, "_table_undo", None) is None:
+            return
+        arrays = [self._hashed_table()]
+        for m, v in self._table_moments():
+            arrays += [m, v]
+        self._table_undo = [(a, rows, a[rows].copy()) for a in arrays]
 
     def _continues(self, incremental):
         """Whether this call continues the previous network (else it starts afresh)."""
@@ -78,7 +129,7 @@ class FitStateMixin:
             compare("density", proj.density, self.density)
         elif proj.density_ != float(self.density):
             compare("density", proj.density, self.density)
-        compare("reading", proj.reading, self.reading)
+        compare("reading", proj.reading, self._reading_for(proj_hidden))
         compare(
             "projection_hidden_layer_sizes",
             tuple(c.shape[1] for c in self.coefs_[:-1]),

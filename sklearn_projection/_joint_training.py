@@ -30,7 +30,7 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 from threadpoolctl import threadpool_limits
 
 from . import _network as nn
-from ._embedding import RowBatch, table_rows_for
+from ._embedding import RowBatch, feature_rows, table_rows_for
 from ._fit_state import FitStateMixin
 from ._optim import Adam
 from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits
@@ -88,6 +88,8 @@ class JointTrainingMixin(FitStateMixin):
         except BaseException:
             self._restore_fitted_state(saved)
             raise
+        finally:
+            self.__dict__.pop("_table_undo", None)
 
     def _fit_unchecked(self, X, y, sample_weight, incremental, classes):
         first_call = not self._continues(incremental)
@@ -224,7 +226,7 @@ class JointTrainingMixin(FitStateMixin):
             n_projections=self.n_projections,
             n_bits=self.n_bits,
             density=self.density,
-            reading=self.reading,
+            reading=self._reading_for(proj_hidden),
             random_state=int(rng.randint(np.iinfo(np.int32).max)),
         )
         # only the width and the seed are stored; the whole X lets fit warn about a
@@ -291,6 +293,10 @@ class JointTrainingMixin(FitStateMixin):
             self._optimizer = Adam(
                 params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon
             )
+        if self._trainer_trained() and getattr(self.trainer_, "table_rows_", None) is not None:
+            # the only rows of the hashed table (and of its moments) this call can change
+            X_csr = X if sp.issparse(X) else sp.csr_matrix(X)
+            self._save_table_rows(np.unique(feature_rows(X_csr.indices, self.trainer_.table_rows_)))
         early_stopping = self.early_stopping and not incremental
         if not incremental:
             self._no_improvement_count = 0
@@ -429,7 +435,11 @@ class JointTrainingMixin(FitStateMixin):
     def _check_finite(self):
         arrays = self.coefs_ + self.intercepts_
         if self._trainer_initialised():
-            arrays = arrays + self.trainer_.coefs_ + self.trainer_.intercepts_
+            t_coefs = self.trainer_.coefs_
+            undo = getattr(self, "_table_undo", None)
+            if undo is not None:  # a continued call changed only the saved rows of the table
+                t_coefs = [t_coefs[0][undo[0][1]] if undo else t_coefs[0][:0], *t_coefs[1:]]
+            arrays = arrays + t_coefs + self.trainer_.intercepts_
         if not all(np.isfinite(a).all() for a in arrays):
             raise ValueError(
                 "Training produced non-finite weights; the input may contain very large "

@@ -170,3 +170,98 @@ def test_warm_start_may_change_what_does_not_shape_the_network():
                    n_projections=np.int64(8), trainer_hidden_layer_sizes=[8])
     clf.fit(X, y)
     assert clf.n_iter_ == 5 and clf.projection_.seed_ == seed
+
+
+# --------------------------------------------------------------------------------------
+# The hashed table of the trainer over sparse wide input: shared, touched rows saved
+# --------------------------------------------------------------------------------------
+
+
+def _wide_sparse(n=90, seed=0):
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % 3
+    words = rng.randint(0, 2**30, size=(3, 20)) * 4  # 2**32 columns (choice without replacement permutes 2**30)
+    cols = [np.unique(rng.choice(words[c], 4)) for c in y]
+    indptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])])
+    X = sp.csr_matrix((np.ones(indptr[-1]), np.concatenate(cols), indptr), shape=(n, 2**32))
+    return X, y
+
+
+@pytest.fixture
+def small_table(monkeypatch):
+    from sklearn_projection import _embedding
+
+    monkeypatch.setattr(_embedding, "TABLE_ROWS", 128)
+
+
+@pytest.mark.parametrize("failure", ["non_finite", "interrupted"])
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_a_failed_continued_fit_restores_the_rows_of_a_hashed_table(how, failure, small_table, monkeypatch):
+    """The table and its moments are shared with the saved state, not copied: a failed
+    call (non-finite weights at the end, or an exception after some minibatch steps)
+    writes the saved rows back, and training goes on as if it had not happened."""
+    from sklearn_projection import _network as nn
+
+    real = nn.joint_objective
+    X, y = _wide_sparse()
+    X_other, _ = _wide_sparse(seed=1)  # other words: other rows of the table
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, density=0.1, trainer_hidden_layer_sizes=(8,),
+                                  max_iter=3, batch_size=30, warm_start=how == "warm_start", random_state=0)
+    if how == "warm_start":
+        clf.fit(X, y)
+    else:
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.trainer_.table_rows_ == 128
+    table = clf.trainer_.coefs_[0]
+    before, proba = _fitted_state(clf), clf.predict_proba(X)
+    with pytest.raises((ValueError, KeyboardInterrupt)):
+        if failure == "non_finite":
+            kw = dict(sample_weight=_overflowing_weights(len(y)))
+        else:
+            calls = []
+
+            def interrupted(*a, **k):
+                calls.append(1)
+                if len(calls) == 3:  # two minibatch steps done, the third interrupted
+                    raise KeyboardInterrupt
+                return real(*a, **k)
+
+            monkeypatch.setattr(nn, "joint_objective", interrupted)
+            kw = {}
+        Xc = X + X_other  # rows it touches that the first call did not
+        if how == "warm_start":
+            clf.fit(Xc, y, **kw)
+        else:
+            clf.partial_fit(Xc, y, **kw)
+    monkeypatch.setattr(nn, "joint_objective", real)
+    assert clf.trainer_.coefs_[0] is table  # shared, not replaced
+    assert "_table_undo" not in vars(clf)
+    _assert_same_state(before, _fitted_state(clf))
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    twin = ProjectionNetClassifier(**clf.get_params())
+    if how == "warm_start":
+        twin.fit(X, y)
+        clf.fit(X, y)
+        twin.fit(X, y)
+    else:
+        twin.partial_fit(X, y, classes=[0, 1, 2])
+        clf.partial_fit(X, y)
+        twin.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), twin.predict_proba(X))
+    np.testing.assert_array_equal(clf.trainer_.predict_proba(X), twin.trainer_.predict_proba(X))
+
+
+def test_a_continued_call_saves_only_the_rows_it_touches(small_table, monkeypatch):
+    X, y = _wide_sparse()
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, density=0.1, trainer_hidden_layer_sizes=(8,),
+                                  random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    saved = []
+    real = type(clf)._save_table_rows
+    monkeypatch.setattr(type(clf), "_save_table_rows", lambda self, rows: (saved.append(rows), real(self, rows)))
+    clf.partial_fit(X[:10], y[:10])
+    from sklearn_projection._embedding import feature_rows
+
+    np.testing.assert_array_equal(saved[0], np.unique(feature_rows(X[:10].indices, 128)))
+    assert len(saved[0]) < 128 / 2

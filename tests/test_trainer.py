@@ -113,3 +113,128 @@ class _NaNTeacher(LogisticRegression):
         proba = super().predict_proba(X)
         proba[0, 0] = np.nan
         return proba
+
+
+# --------------------------------------------------------------------------------------
+# The hashed first layer over sparse wide input (sklearn_projection._embedding)
+# --------------------------------------------------------------------------------------
+
+import pickle  # noqa: E402
+
+import scipy.sparse as sp  # noqa: E402
+
+from sklearn_projection import _embedding  # noqa: E402
+from sklearn_projection import _network as nn  # noqa: E402
+
+SMALL_TABLE = 256  # TABLE_ROWS in these tests (90 words: few collisions), so that they run in a second
+
+
+@pytest.fixture
+def small_table(monkeypatch):
+    monkeypatch.setattr(_embedding, "TABLE_ROWS", SMALL_TABLE)
+
+
+def wide_problem(n=240, width=2**31, n_classes=3, seed=0, vocab=None):
+    """Sparse rows of ``width`` columns: each class has its own 30 'words' (scattered
+    column indices), a row holds 4 words of its class and 2 of any class."""
+    rng = np.random.RandomState(seed)
+    # (not choice(replace=False): that permutes all 2**30 candidates)
+    words = rng.randint(0, 2**30, size=(n_classes, 30)) * (width // 2**30)
+    y = rng.randint(n_classes, size=n)
+    rows = []
+    for c in y:
+        own = rng.choice(words[c], 4, replace=False) if vocab is None else rng.choice(words[c][vocab], 4)
+        other = words[rng.randint(n_classes, size=2), rng.randint(30, size=2)]
+        rows.append(np.unique(np.concatenate([own, other])))
+    indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])])
+    X = sp.csr_matrix((np.ones(indptr[-1]), np.concatenate(rows), indptr), shape=(n, width))
+    X.indices = X.indices.astype(np.int64)
+    return X, y
+
+
+def test_sparse_wide_input_gets_a_hashed_table_and_narrow_input_does_not(small_table):
+    X, y = wide_problem()
+    kw = dict(n_projections=10, n_bits=8, density=0.05, trainer_hidden_layer_sizes=(16,), max_iter=30,
+              random_state=0)
+    clf = ProjectionNetClassifier(**kw).fit(X, y)
+    trainer = clf.trainer_
+    assert trainer.table_rows_ == SMALL_TABLE
+    assert [W.shape for W in trainer.coefs_] == [(SMALL_TABLE, 16), (16, 3)]
+    assert trainer.n_features_in_ == 2**31
+    assert clf.trainer_size_bytes_ == trainer.size_bytes == sum(a.nbytes for a in trainer.coefs_ + trainer.intercepts_)
+    assert trainer.score(X, y) > 0.9  # the table learns the words (collisions and all)
+    # predictions are those of a dense first layer whose row j is the table's row of j
+    rows_of = _embedding.feature_rows(X.indices, SMALL_TABLE)
+    X_rows = sp.csr_matrix((X.data, rows_of, X.indptr), shape=(X.shape[0], SMALL_TABLE))
+    z = nn.forward(X_rows, trainer.coefs_, trainer.intercepts_)[-1]
+    np.testing.assert_allclose(trainer.predict_proba(X), nn.softmax(z), rtol=1e-12)
+    # a table survives pickling
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(trainer)).predict_proba(X), trainer.predict_proba(X))
+
+    # narrow sparse (<= TABLE_ROWS columns) and dense input keep the dense layer
+    X_narrow = sp.random(60, SMALL_TABLE, density=0.1, format="csr", random_state=0)
+    y_narrow = np.arange(60) % 3
+    for Xn in (X_narrow, X_narrow.toarray()):
+        dense = ProjectionNetClassifier(**kw).fit(Xn, y_narrow)
+        assert dense.trainer_.table_rows_ is None
+        assert dense.trainer_.coefs_[0].shape == (SMALL_TABLE, 16)
+    assert _embedding.table_rows_for(sp.csr_matrix((2, SMALL_TABLE + 1))) == SMALL_TABLE
+    assert _embedding.table_rows_for(np.zeros((2, SMALL_TABLE + 1))) is None
+
+
+def test_hashed_table_is_deterministic_and_the_alone_fit_has_the_same_minibatches(small_table):
+    """Same random_state: the same table. Trained alone (the trainer never initialised) or
+    with the trainer trained but not distilled (it then cannot affect the projection
+    network), the projection network is the same to the bit: the unused trainer's table
+    is skipped in the random stream exactly as it is drawn when used."""
+    X, y = wide_problem()
+    kw = dict(n_projections=10, n_bits=8, density=0.05, trainer_hidden_layer_sizes=(16,), max_iter=5,
+              random_state=3)
+    a = ProjectionNetClassifier(**kw).fit(X, y)
+    b = ProjectionNetClassifier(**kw).fit(X, y)
+    for u, v in zip(a.trainer_.coefs_ + a.coefs_, b.trainer_.coefs_ + b.coefs_):
+        np.testing.assert_array_equal(u, v)
+    alone = ProjectionNetClassifier(trainer_weight=0, distill_weight=0, **kw).fit(X, y)
+    assert alone.trainer_.table_rows_ == SMALL_TABLE and alone.trainer_size_bytes_ == 0
+    taught_not = ProjectionNetClassifier(trainer_weight=1, distill_weight=0, **kw).fit(X, y)
+    assert taught_not.trainer_.table_rows_ == SMALL_TABLE
+    for u, v in zip(alone.coefs_ + alone.intercepts_, taught_not.coefs_ + taught_not.intercepts_):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_partial_fit_learns_features_that_appear_later_in_the_stream(small_table):
+    """Rows of the table move only when a feature reading them appears: the second half
+    of the stream brings words the first half never had, which then get learned."""
+    kw = dict(n_projections=10, n_bits=8, density=0.05, trainer_hidden_layer_sizes=(16,), learning_rate_init=0.01,
+              random_state=0)
+    X_early, y_early = wide_problem(seed=0, vocab=slice(0, 15))  # words 0-14 of each class
+    X_late, y_late = wide_problem(seed=0, vocab=slice(15, 30))  # words 15-29: new features
+    clf = ProjectionNetClassifier(**kw)
+    for _ in range(15):
+        clf.partial_fit(X_early, y_early, classes=[0, 1, 2])
+    table = clf.trainer_.coefs_[0].copy()
+    late_only = np.setdiff1d(_embedding.feature_rows(X_late.indices, SMALL_TABLE),
+                             _embedding.feature_rows(X_early.indices, SMALL_TABLE))
+    never = np.setdiff1d(np.arange(SMALL_TABLE), _embedding.feature_rows(
+        np.concatenate([X_early.indices, X_late.indices]), SMALL_TABLE))
+    assert len(late_only) and len(never)
+    before = clf.trainer_.score(X_late, y_late)
+    for _ in range(15):
+        clf.partial_fit(X_late, y_late)
+    after = clf.trainer_.coefs_[0]
+    assert not np.array_equal(after[late_only], table[late_only])  # the new features' rows learned
+    np.testing.assert_array_equal(after[never], table[never])  # untouched rows never move
+    assert clf.trainer_.score(X_late, y_late) > max(0.9, before)
+    assert clf.score(X_late, y_late) > 0.8
+
+
+def test_memory_check_counts_the_table_not_the_input_width(small_table, monkeypatch):
+    import sklearn_projection._joint_training as jt
+
+    seen = []
+    monkeypatch.setattr(jt, "_check_networks_fit_in_memory",
+                        lambda n, b, proj, trainer: seen.append(list(trainer)))
+    X, y = wide_problem(n=30)
+    ProjectionNetClassifier(n_projections=4, n_bits=8, density=0.05, trainer_hidden_layer_sizes=(8,),
+                            max_iter=1).fit(X, y)
+    assert seen == [[SMALL_TABLE, 8, 3]]
