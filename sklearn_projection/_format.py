@@ -291,7 +291,7 @@ def read(data):
     if version not in READ_VERSIONS:
         raise ValueError(
             f"unsupported compact model format version {version}; this library reads "
-            f"versions {' and '.join(map(str, READ_VERSIONS))}."
+            f"versions {', '.join(map(str, READ_VERSIONS[:-1]))} and {READ_VERSIONS[-1]}."
         )
     if head_len + body_len + 4 != len(data):
         raise ValueError(
