@@ -244,10 +244,13 @@ def test_c_streaming_model_accepts_a_text_of_any_length_with_its_default_build(t
     occurrences = compact.hasher_.set_params(alternate_sign=False).transform([text]).sum()
     compact.hasher_.set_params(alternate_sign=True)
     assert occurrences > 40 * DEFAULT_MAX_NGRAMS
-    codes, proba = _run_c(_build(compact, tmp_path), [text])
-    exp = _python(compact, [text])[0]
-    assert codes[0] == exp[0]
-    np.testing.assert_allclose(proba[0], exp[1], rtol=0, atol=1e-5)
+    short = ["What is the capital of France ?", "", "Naïve café 😀"]
+    expected = _python(compact, [text] + short)
+    for flags in ((), ("-DPN_SUMS_STORAGE=static",)):  # the sums on the stack, or static
+        codes, proba = _run_c(_build(compact, tmp_path, *flags), [text] + short)
+        for code, row, exp in zip(codes, proba, expected):
+            assert code == exp[0]
+            np.testing.assert_allclose(row, exp[1], rtol=0, atol=1e-5)
 
 
 def test_generated_text_code_names_its_mode_and_settings(text_model):
