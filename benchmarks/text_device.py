@@ -113,8 +113,6 @@ def run_c(compact, texts, work, cc):
     """(codes, proba, seconds per pass) of the exported model's predict_text on ``texts``."""
     flags = []
     if mode(compact.hasher_) == "buffer":
-        from sklearn_projection._text import NgramHasher as _H  # noqa: F401  (settings only)
-
         longest = max(len(t.encode("utf-8")) for t in texts)
         s = compact.hasher_._settings()
         per_byte = 3 * (s["char_max"] - s["char_min"] + 1 if s["char_max"] else 0) + (
@@ -163,11 +161,12 @@ def main(argv=None):
                         expected = compact.predict_proba(t_test)
                         same = int((codes == np.argmax(expected, axis=1)).sum())
                         bad = run_invalid(compact, cc)
+                        over = int((occurrences(compact.hasher_, t_test) > DEFAULT_MAX_NGRAMS).sum())
                         c_rows.append(dict(
                             dataset=name, hasher=label, c_mode=mode(compact.hasher_), texts=len(t_test),
                             same_class=same, max_proba_diff=float(np.abs(proba - expected).max()),
                             invalid_utf8_rejected=bad,
-                            over_default_capacity=int((occurrences(compact.hasher_, t_test) > DEFAULT_MAX_NGRAMS).sum()),
+                            over_default_capacity=over,
                             c_time_per_text_rel=seconds))
                         C.log(c_rows[-1])
                 row = dict(dataset=name, hasher=label, reading=reading, seeds=len(seeds),

@@ -74,10 +74,16 @@ int {p}_predict_text(const char *utf8, size_t len, double *proba);
 """
 
 _HOW = {
-    "stream": "Weighting \"count\", no norm: every n-gram occurrence is\n * streamed into the bit sums (exact integers), so texts of any length are accepted\n"
-              " * ({P}_MAX_NGRAMS is unused) and need no more memory than a sparse prediction.",
-    "buffer": "Weighting \"{weighting}\"{norm}: the n-grams of a text\n * are counted in a buffer of {P}_MAX_NGRAMS occurrences (16 bytes each; on the stack unless\n"
-              " * compiled with -D{P}_NGRAM_STORAGE=static); a text with more gets {P}_ERROR_TOO_LONG.",
+    "stream": (
+        "Weighting \"count\", no norm: every n-gram occurrence is\n"
+        " * streamed into the bit sums (exact integers), so texts of any length are accepted\n"
+        " * ({P}_MAX_NGRAMS is unused) and need no more memory than a sparse prediction."
+    ),
+    "buffer": (
+        "Weighting \"{weighting}\"{norm}: the n-grams of a text\n"
+        " * are counted in a buffer of {P}_MAX_NGRAMS occurrences (16 bytes each; on the stack unless\n"
+        " * compiled with -D{P}_NGRAM_STORAGE=static); a text with more gets {P}_ERROR_TOO_LONG."
+    ),
 }
 
 _SOURCE_COMMON = r"""

