@@ -1,6 +1,7 @@
 """Text all the way to the device: compact text models in Python, their file, and C on raw text."""
 
 import pickle
+import re
 import shutil
 import struct
 import subprocess
@@ -261,6 +262,7 @@ def test_generated_text_code_names_its_mode_and_settings(text_model):
     header, source = generate_c(compact, prefix="pn")
     assert "int pn_predict_text(const char *utf8, size_t len, double *proba);" in header
     assert "#define PN_ERROR_UTF8 (-3)" in header and "#define PN_ERROR_TOO_LONG (-4)" in header
+    assert not re.search(r"\b(malloc|calloc|realloc|alloca)\s*\(", source)  # no heap
     streaming = mode(compact.hasher_) == "stream"
     assert ("ngh_each(&TEXT_PARAMS" in source) == streaming
     assert ("ngh_features(&TEXT_PARAMS" in source) == (not streaming)
