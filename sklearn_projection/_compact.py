@@ -506,6 +506,18 @@ def compact_pipeline(pipeline, dtype="float32"):
     >>> small = compact_pipeline(pipe, "int8")
     >>> type(small[-1]).__name__, small.predict(["great movie", "awful movie"]).tolist()
     ('CompactProjectionClassifier', ['pos', 'neg'])
+
+    Vocabulary-free: a hasher in front gives one model that reads raw text.
+
+    >>> from sklearn_projection import NgramHasher
+    >>> text_pipe = make_pipeline(NgramHasher(n_features=2**16, weighting="count", norm=None),
+    ...                           ProjectionNetClassifier(8, 8, density=0.05, trainer_weight=0,
+    ...                                                   distill_weight=0, max_iter=50, random_state=0))
+    >>> model = compact_pipeline(text_pipe.fit(texts, labels), "int8")
+    >>> type(model).__name__, model.hasher_.weighting
+    ('CompactProjectionClassifier', 'count')
+    >>> bool((model.predict(texts) == text_pipe.predict(texts)).all())
+    True
     """
     if not isinstance(pipeline, Pipeline):
         raise TypeError(f"expected a fitted sklearn Pipeline, got {type(pipeline).__name__}.")
