@@ -1,6 +1,19 @@
-"""Bytes, accuracy and inference throughput of the compact ProjectionNet model.
+"""Bytes, accuracy and inference speed of the compact ProjectionNet model against its peers.
 
-For scikit-learn's digits and for TREC-6 (CountVectorizer features), trains on the same
+**MNIST** (the speed comparison of issue 13): 20,000 training rows, the 10,000 test rows.
+Compact ProjectionNet models over 600 bits (linear and one hidden layer of 64; float32
+and int8) against ``LogisticRegression``, ``MLPClassifier((32,))`` and
+``MLPClassifier((256, 256))`` on the raw pixels: ``predict`` rows/s on the 10,000 rows
+and the latency of ``predict`` on one row (µs per call), at 1 and at 2 threads (numba
+threads for ours, BLAS threads via threadpoolctl for scikit-learn's). Every timing is
+best-of-N with the models interleaved (round r times every model once before round
+r + 1), so a change in the machine's load hits all of them alike; ratios are to
+``MLPClassifier((32,))`` at the same thread count. ``--baseline DIR`` also loads the
+compact models into another copy of the package (e.g. ``git archive <commit>
+sklearn_projection``, unpacked) and times it in the same rounds, after checking that it
+predicts the same probabilities.
+
+**digits and TREC-6**: for scikit-learn's digits and for TREC-6 (CountVectorizer features), trains on the same
 split an ``MLPClassifier(256, 256)``, a ``LogisticRegression`` and a
 ``ProjectionNetClassifier``, then reports
 
@@ -17,10 +30,14 @@ root::
 
     python -m benchmarks.compact_inference            # full run (a few minutes on 2 cores)
     python -m benchmarks.compact_inference --quick    # tiny slices, seconds; checks it runs
-    python -m benchmarks.compact_inference --json results.json
+    python -m benchmarks.compact_inference --only mnist --json results.json
+    git archive b83953c sklearn_projection | tar -x -C /tmp/base   # the package before issue 13
+    python -m benchmarks.compact_inference --only mnist --baseline /tmp/base/sklearn_projection
 """
 
 import argparse
+import importlib.util
+import itertools
 import json
 import os
 import pickle
@@ -49,7 +66,9 @@ from sklearn_projection._export_c import c_weight_bytes
 if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.datasets import load_digits_split, load_text  # noqa: E402
+from benchmarks.datasets import load_digits_split, load_mnist, load_text  # noqa: E402
+
+MNIST_PEER = "MLPClassifier((32,))"
 
 _DRIVER = r"""
 #include <stdio.h>
@@ -133,7 +152,7 @@ def _datasets(quick):
            dict(n_projections=60, n_bits=10, projection_hidden_layer_sizes=(64,), temperature=4.0))
 
 
-def run(quick=False, n_rows=None, min_seconds=None):
+def _run_small(quick, n_rows, min_seconds):
     n_rows = n_rows or (500 if quick else 20000)
     min_seconds = min_seconds if min_seconds is not None else (0.0 if quick else 1.0)
     epochs = 5 if quick else 200
@@ -176,15 +195,133 @@ def run(quick=False, n_rows=None, min_seconds=None):
                     speed.append(dict(dataset=name, model=model_name, threads=threads,
                                       rows=int(X_rep.shape[0]), rows_per_s=round(rate)))
         numba.set_num_threads(all_threads)
+    return sizes, speed
+
+
+def _load_baseline(path):
+    """Import another copy of the package (a directory holding its ``__init__.py``) under the
+    directory's name, or ``sklearn_projection_baseline`` for a directory named like the
+    package (always the same name for the same directory: numba's cache records it)."""
+    path = Path(path).resolve()
+    name = "sklearn_projection_baseline" if path.name == "sklearn_projection" else path.name
+    spec = importlib.util.spec_from_file_location(
+        name, path / "__init__.py", submodule_search_locations=[str(path)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _interleaved(calls, rounds, inner):
+    """Best time per call (seconds) of each of ``calls`` (name -> function): ``rounds``
+    rounds, each timing every call ``inner`` times in a row, in turn."""
+    best = dict.fromkeys(calls, np.inf)
+    for f in calls.values():
+        f()  # warm-up: numba compilation, caches
+    for _ in range(rounds):
+        for name, f in calls.items():
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                f()
+            best[name] = min(best[name], (time.perf_counter() - t0) / inner)
+    return best
+
+
+def _run_mnist(quick, baseline=None, rounds=None):
+    """Rows/s and one-row latency of the compact models and the scikit-learn peers on MNIST."""
+    n_train, n_test = (1000, 200) if quick else (20000, None)
+    X_train, X_test, y_train, y_test = load_mnist(n_train, n_test)
+    epochs = 3 if quick else 10
+    rounds = rounds or (2 if quick else 9)
+    inner_one = 5 if quick else 200
+    models, info = {}, {}
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peers = {"LogisticRegression": LogisticRegression(max_iter=10 * epochs),
+                 MNIST_PEER: MLPClassifier((32,), max_iter=3 * epochs, random_state=0),
+                 "MLPClassifier((256, 256))": MLPClassifier((256, 256), max_iter=epochs, random_state=0)}
+        for name, model in peers.items():
+            models[name] = model.fit(X_train, y_train)
+            info[name] = dict(bytes=len(pickle.dumps(model)), note="pickled")
+        for head, hidden in (("h64", (64,)), ("linear", ())):
+            pn = ProjectionNetClassifier(n_projections=60, n_bits=10, projection_hidden_layer_sizes=hidden,
+                                         max_iter=epochs, random_state=0).fit(X_train, y_train)
+            for dtype in ("int8", "float32"):
+                name = f"compact {head} {dtype}"
+                models[name] = pn.to_compact(dtype)
+                info[name] = dict(bytes=models[name].size_bytes,
+                                  note=f"600 bits, density {pn.projection_.density_:.4g}")
+    print("[mnist] models trained", file=sys.stderr, flush=True)
+    if baseline is not None:
+        base = _load_baseline(baseline)
+        for name in [m for m in models if m.startswith("compact")]:
+            old = base.CompactProjectionClassifier.from_bytes(models[name].to_bytes())
+            if not np.array_equal(old.predict_proba(X_test), models[name].predict_proba(X_test)):
+                raise AssertionError(f"{name}: the baseline package predicts other probabilities")
+            models[f"baseline {name}"] = old
+            info[f"baseline {name}"] = dict(info[name], note=f"{info[name]['note']}; {baseline}")
+    for name, model in models.items():
+        info[name]["accuracy"] = round(float(np.mean(model.predict(X_test) == y_test)), 4)
+    one = [np.ascontiguousarray(X_test[i : i + 1]) for i in range(min(64, len(X_test)))]
+    rows = []
+    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+        numba.set_num_threads(threads)
+        with threadpool_limits(limits=threads):
+            batch = _interleaved({n: (lambda m=m: m.predict(X_test)) for n, m in models.items()}, rounds, 1)
+            # one row per call, cycling through different rows
+            single = _interleaved({n: (lambda m=m, it=itertools.cycle(one): m.predict(next(it)))
+                                   for n, m in models.items()}, rounds, inner_one)
+        for name in models:
+            rows.append(dict(dataset="mnist", model=name, threads=threads, rows=len(X_test),
+                             rows_per_s=round(len(X_test) / batch[name]), one_row_us=round(single[name] * 1e6, 1),
+                             **info[name]))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    return rows
+
+
+def run(quick=False, n_rows=None, min_seconds=None, only="all", baseline=None):
+    load_before = os.getloadavg()[0]
+    sizes, speed, mnist = [], [], []
+    if only in ("all", "mnist"):
+        mnist = _run_mnist(quick, baseline)
+    if only in ("all", "small"):
+        sizes, speed = _run_small(quick, n_rows, min_seconds)
+    try:
+        layer = numba.threading_layer()
+    except ValueError:
+        layer = None
     meta = dict(date=str(date.today()), machine=f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-                python=platform.python_version(), numba=numba.__version__, quick=quick,
-                load_average_1min=round(os.getloadavg()[0], 2))  # the run's own threads count too
-    return dict(meta=meta, sizes=sizes, throughput=speed)
+                python=platform.python_version(), numba=numba.__version__, numba_threading_layer=layer,
+                quick=quick, command=" ".join(sys.argv),
+                # the run's own threads count too
+                load_average_1min_before=round(load_before, 2), load_average_1min_after=round(os.getloadavg()[0], 2))
+    return dict(meta=meta, sizes=sizes, throughput=speed, mnist=mnist)
+
+
+
+
+def mnist_markdown(rows):
+    """The MNIST table: rows/s and one-row latency per model and thread count, with ratios
+    to MLPClassifier((32,)) at the same thread count."""
+    lines = ["| model | accuracy | bytes | threads | rows/s | rows/s vs MLP((32,)) | one row (µs) "
+             "| one row vs MLP((32,)) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    peer = {r["threads"]: r for r in rows if r["model"] == MNIST_PEER}
+    for r in sorted(rows, key=lambda r: (r["threads"], -r["rows_per_s"])):
+        p = peer[r["threads"]]
+        lines.append(f"| {r['model']} | {r['accuracy']:.4f} | {r['bytes']:,} | {r['threads']} | {r['rows_per_s']:,} "
+                     f"| {r['rows_per_s'] / p['rows_per_s']:.2f} | {r['one_row_us']:.0f} "
+                     f"| {p['one_row_us'] / r['one_row_us']:.2f} |")
+    return "\n".join(lines)
 
 
 def to_markdown(results):
-    lines = [f"{results['meta']}", "", "| data | model | bytes | MLP bytes / bytes | accuracy | note |",
-             "|---|---|---:|---:|---:|---|"]
+    lines = [f"{results['meta']}", ""]
+    if results.get("mnist"):
+        lines += [mnist_markdown(results["mnist"]), ""]
+    if not results["sizes"]:
+        return "\n".join(lines)
+    lines += ["| data | model | bytes | MLP bytes / bytes | accuracy | note |",
+              "|---|---|---:|---:|---:|---|"]
     for r in results["sizes"]:
         acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
         lines.append(f"| {r['dataset']} | {r['model']} | {r['bytes']:,} | {r['mlp_over_bytes']} | {acc} | {r['note']} |")
@@ -204,8 +341,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="tiny slices and few epochs")
     parser.add_argument("--rows", type=int, default=None, help="rows per throughput measurement")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+    parser.add_argument("--only", choices=("all", "mnist", "small"), default="all",
+                        help="mnist: the MNIST speed comparison only; small: digits and TREC-6 only")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="directory of another copy of the sklearn_projection package to time alongside")
     args = parser.parse_args(argv)
-    results = run(quick=args.quick, n_rows=args.rows)
+    results = run(quick=args.quick, n_rows=args.rows, only=args.only, baseline=args.baseline)
     print(to_markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

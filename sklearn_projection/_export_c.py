@@ -3,20 +3,41 @@
 The generated code has the three stages of :mod:`._inference`, one C function each:
 ``lsh_words`` (input -> packed bits), ``first_layer`` (gather-sum over the set bits) and
 ``output`` (remaining layers, argmax, softmax).
-The generated code regenerates the column of the random projection of every non-zero
-input feature with the splitmix64 hash of :mod:`sklearn_projection._hashing` (the same
-column key, number of non-zeros, blocks and signs), sums in float64 in increasing feature
-order into one accumulator per bit (``8 * T * d`` bytes, on the stack unless compiled
-with ``-D<PREFIX>_SUMS_STORAGE=static``), takes bit = sum > 0
-with the same rescaling of rows whose largest |x| exceeds 2**960, then computes the first
-layer as a gather-sum of the weight rows of the set bits, in increasing bit order: the
-bits and the float32 first layer are those of the Python kernels. A ternary model
-(``reading_ == "ternary"``) packs two planes of words (``N_PLANES`` 2), the bits with
-sum > 0 then those with sum < 0, and its first layer adds the weight rows of the first
-plane, then subtracts those of the second, each in increasing bit order, as
-:func:`._inference.gather_first_layer`. Weights are written as
-C99 hexadecimal float literals (exact), int8 as integers, float16 as their IEEE binary16
-bit patterns (converted exactly to float at run time).
+
+Stage 1 regenerates the column of the random projection of every non-zero input feature
+with the splitmix64 hash of :mod:`sklearn_projection._hashing` (the same column key,
+number of non-zeros, blocks and signs), sums in float64 in increasing feature order into
+one accumulator per bit (``8 * (T * d + 1)`` bytes, on the stack unless compiled with
+``-D<PREFIX>_SUMS_STORAGE=static``), takes bit = sum > 0 with the same rescaling of rows
+whose largest |x| exceeds 2**960: the bits are those of the Python kernels. What Python
+computes at run time with divisions is generated here as constants: the block bounds of a
+column with ``K_LO`` and ``K_LO + 1`` non-zeros (``_hashing.block_starts``) are a static
+table ``BLOCKS`` of ``{lo, span}``, and every column runs the same ``N_ENTRIES = K_LO +
+(FRAC != 0)`` entries (the rows past a column's count add into an unused sum
+``acc[N_BITS]``), so the hot loop has a constant trip count, no division and no branch (the
+sign picks one of ``{-x, x}``). Compiled with ``-D<PREFIX>_COLUMN_TABLE`` the columns are
+read from a table generated here (:func:`projection_table`, ``n_features x N_ENTRIES``
+entries ``bit << 1 | positive``; written when at most :data:`COLUMN_TABLE_MAX_ENTRIES`)
+instead of hashed: the same bits, for that read-only memory. A dense row's non-zeros are
+listed without a branch, chunk by chunk; the non-finite check and the largest |x| are
+taken in the summing pass (a row is summed again, scaled, when it needs it, as in Python).
+Each packed word is assembled in a register and stored once.
+
+Stage 2 adds the weight rows of the set bits in increasing bit order (ternary models,
+``N_PLANES`` 2: the first plane added, then the second subtracted, as
+:func:`._inference.gather_first_layer`), two set bits per pass over the accumulators in the
+same per-lane order, over a compile-time width ``WIDTH1`` with ``restrict`` pointers so that
+the compiler vectorises it. int8 rows are summed exactly in int16 partial sums per 3 words
+(at most 192 rows of |w| <= 128: |sum| <= 24576 < 32767) flushed into int32; float32 and
+float16 rows in float32 from the bias, as in Python.
+
+Stage 3, the remaining layers, is generated per layer with its sizes inlined: each output
+is summed in float in increasing input order over the inputs the ReLU leaves > 0 (listed
+without a branch; a skipped product is +-0 and would not change a sum that starts at +0),
+in one register accumulator per output when there are at most 16.
+
+Weights are written as C99 hexadecimal float literals (exact), int8 as integers, float16
+as their IEEE binary16 bit patterns (converted exactly to float at run time).
 """
 
 import re
@@ -24,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._hashing import column_weight
+from ._hashing import block_starts, column_weight
 from ._inference import _DEBRUIJN_INDEX
 
 # used with fullmatch (a "$" would accept a trailing newline)
@@ -41,9 +62,13 @@ _HEADER = """\
  *
  * Model: {n_features} input features -> {n_bits_total} LSH bits (T={T}, d={d}, density={density!r},
  * seed={seed}, {reading} reading) -> layers {widths} ({dtype} weights) -> softmax over {n_classes} classes.
- * A prediction keeps 8 * {P}_N_BITS bytes of bit sums, on the stack unless compiled with
+ * A prediction keeps 8 * ({P}_N_BITS + 1) bytes of bit sums, on the stack unless compiled with
  * -D{P}_SUMS_STORAGE=static (then in static memory, and the functions are not reentrant),
- * plus two float buffers as wide as the widest layer on the stack; no heap.
+ * plus small buffers (the widest layer, 256 feature positions) on the stack; no heap.
+ * The columns of the random projection are regenerated by hashing (no stored matrix), or,
+ * compiled with -D{P}_COLUMN_TABLE, read from a precomputed table ({column_table_note}):
+ * the same bits with no hashing (faster: see benchmarks/c_runtime.py), for that much more
+ * read-only memory.
  */
 #ifndef {guard}
 #define {guard}
@@ -87,15 +112,32 @@ _SOURCE_HEAD = """\
 #endif
 #define N_LAYERS {n_layers}
 #define MAX_WIDTH {max_width}
+/* width of the first layer, a compile-time constant so that its loops are vectorised */
+#define WIDTH1 {width1}
 /* bit reading: 1 plane of words (binary, bit = sum > 0) or 2 (ternary: sum > 0, then sum < 0) */
 #define N_PLANES {n_planes}
 
+/* non-zeros per column of P: K_LO, or K_LO + 1 where the column key's top 32 bits < FRAC.
+ * Every column runs N_ENTRIES = K_LO + (FRAC != 0) entries, a constant trip count with no
+ * branch: the entries past a column's own count add into the unused sum acc[N_BITS]. */
+#define K_LO {k_lo}
+#define N_ENTRIES {n_entries}
+
+#ifdef {P}_COLUMN_TABLE
+{column_table}
+#else
 static const uint64_t SEED = UINT64_C({seed});
 static const uint64_t GOLDEN = UINT64_C(0x9E3779B97F4A7C15);
-/* non-zeros per column of P: K_LO, or K_LO + 1 where the column key's top 32 bits < FRAC */
-static const uint64_t K_LO = UINT64_C({k_lo});
 static const uint64_t FRAC = UINT64_C({frac});
-static const int WIDTHS[N_LAYERS + 1] = {{{widths_c}}};
+
+/* The blocks of bits of a column (_hashing.block_starts, computed here so that the C code
+ * divides nothing): BLOCKS[c][j] = {{lo, span}}, the j-th non-zero of a column with K_LO + c
+ * non-zeros lies in bits [lo, lo + span), lo = j * N_BITS / (K_LO + c); rows past a
+ * column's own count are {{N_BITS, 0}}. */
+static const {block_t} BLOCKS[2][{n_entries_dim}][2] = {{
+{blocks_c}
+}};
+#endif
 
 const char *const {p}_class_labels[{P}_N_CLASSES] = {{{labels_c}}};
 """
@@ -103,6 +145,18 @@ const char *const {p}_class_labels[{P}_N_CLASSES] = {{{labels_c}}};
 _SOURCE_BODY = r"""
 #define N_WORDS (({P}_N_BITS + 63) / 64)
 
+#ifdef {P}_COLUMN_TABLE
+/* acc += x * column f of P, read from COLUMNS: +x or -x at each entry's bit (adding -x is
+ * exactly subtracting x; the sign picks one of {-x, x}, no branch) */
+static void add_column(double *restrict acc, uint64_t f, double x)
+{
+    const double xs[2] = {-x, x};
+    const {column_t} *column = COLUMNS + f * N_ENTRIES;
+    int j;
+    for (j = 0; j < N_ENTRIES; ++j)
+        acc[column[j] >> 1] += xs[column[j] & 1u];
+}
+#else
 /* splitmix64 finaliser: identical to sklearn_projection._hashing.mix64 */
 static uint64_t mix64(uint64_t z)
 {
@@ -111,55 +165,156 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* acc += x * column f of P (see the header): the j-th non-zero of the column is
+ * mix64(key + (j + 1) * GOLDEN) = h, at bit lo + (((h >> 32) * span) >> 32) of its block,
+ * +x if h is odd else -x (adding -x is exactly subtracting x). No branch: the sign picks
+ * one of {-x, x}, the count of non-zeros picks a row of BLOCKS. */
+static void add_column(double *restrict acc, uint64_t f, double x)
+{
+    const double xs[2] = {-x, x};
+    uint64_t s = mix64(SEED + (f + 1u) * GOLDEN);
+    const {block_t} (*blocks)[2] = BLOCKS[(s >> 32) < FRAC];
+    int j;
+    /* unrolled by two by hand (-O2 does not unroll): two independent hashes per round */
+    for (j = 0; j + 2 <= N_ENTRIES; j += 2) {
+        uint64_t h0 = mix64(s + GOLDEN), h1 = mix64(s + 2u * GOLDEN);
+        s += 2u * GOLDEN;
+        acc[blocks[j][0] + (((h0 >> 32) * blocks[j][1]) >> 32)] += xs[h0 & 1u];
+        acc[blocks[j + 1][0] + (((h1 >> 32) * blocks[j + 1][1]) >> 32)] += xs[h1 & 1u];
+    }
+#if N_ENTRIES % 2
+    {
+        uint64_t h = mix64(s + GOLDEN);
+        acc[blocks[j][0] + (((h >> 32) * blocks[j][1]) >> 32)] += xs[h & 1u];
+    }
+#endif
+}
+#endif
+
+/* 1 if a sum is > 0 (positive), 1 if it is < 0 (negative), else 0, read from its bits: the
+ * sums are never NaN (rows with a non-finite value return before) nor -0 (a float64 sum that
+ * starts at +0 and adds terms rounding to nearest is +0 or non-zero), so a > 0 exactly when
+ * its bits, as a signed integer, are > 0, i.e. when 0 - bits has its top bit set, and a < 0
+ * exactly when its sign bit is set. Integer operations, cheaper than a float comparison. */
+static uint64_t positive(double a)
+{
+    union { double d; uint64_t u; } v;
+    v.d = a;
+    return (0 - v.u) >> 63;
+}
+#if N_PLANES == 2
+static uint64_t negative(double a)
+{
+    union { double d; uint64_t u; } v;
+    v.d = a;
+    return v.u >> 63;
+}
+#endif
+
+/* the largest finite double (DBL_MAX): |x| <= MAX_DOUBLE is false for NaN and +-inf */
+#define MAX_DOUBLE 0x1.fffffffffffffp+1023
+
+/* the dense row in chunks of CHUNK features: the positions of the non-zeros (and NaNs) of
+ * a chunk are listed without a branch, then their columns added */
+#define CHUNK 256
+
 /* Stage 1 (_hashing / _projection.lsh_bits): the LSH bits of one row, packed 64 to a
  * word (bit b in words[b / 64] at b % 64). Each non-zero x[f] adds +-x to the bits of
  * column f of P, regenerated from the hash (see the header), features in increasing
  * order, in double; bit = sum > 0 (and, with two planes, bit b of the second plane,
- * words[N_WORDS + b / 64], = sum < 0). Rows whose largest |x| exceeds 2**960 are summed
- * after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, before touching anything, if
- * a value is NaN or +-inf; else 0. */
+ * words[N_WORDS + b / 64], = sum < 0). As in Python, a row whose largest |x| exceeds
+ * 2**960 is summed again after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, with
+ * words untouched, if a value is NaN or +-inf; else 0. Dense input: dense[0 .. n-1];
+ * sparse: the n pairs (idx[k], val[k]). */
 static int lsh_words(const int64_t *idx, const double *dense, const double *val, size_t n,
                      uint64_t *words)
 {
-    {P}_SUMS_STORAGE double acc[{P}_N_BITS];
+    {P}_SUMS_STORAGE double acc[{P}_N_BITS + 1];
     double big = 0.0, scale = 1.0;
+    int finite = 1, pass, b, w;
     size_t k;
-    int b;
-    for (k = 0; k < n; ++k) {
-        double x = idx ? val[k] : dense[k];
-        if (!isfinite(x))
-            return {P}_ERROR_NON_FINITE;
-        if (x != 0.0 && fabs(x) > big)
-            big = fabs(x);
-    }
-    if (big > 0x1p960)
-        scale = 0x1p-1000;
-    for (b = 0; b < {P}_N_BITS; ++b)
-        acc[b] = 0.0;
-    for (k = 0; k < n; ++k) {
-        uint64_t f = idx ? (uint64_t)idx[k] : (uint64_t)k;
-        double x = (idx ? val[k] : dense[k]) * scale;
-        uint64_t key, nz, e;
-        if (x == 0.0)
-            continue;
-        key = mix64(SEED + (f + 1u) * GOLDEN);
-        nz = K_LO + ((key >> 32) < FRAC);
-        for (e = 0; e < nz; ++e) {
-            uint64_t hash = mix64(key + (e + 1u) * GOLDEN);
-            uint64_t lo = e * (uint64_t){P}_N_BITS / nz, hi = (e + 1u) * (uint64_t){P}_N_BITS / nz;
-            uint64_t bit = lo + (((hash >> 32) * (hi - lo)) >> 32);
-            if (hash & 1u)
-                acc[bit] += x;
-            else
-                acc[bit] -= x;
+    for (pass = 0; pass < 2; ++pass) {
+        for (b = 0; b <= {P}_N_BITS; ++b)
+            acc[b] = 0.0;
+        if (idx) {
+            for (k = 0; k < n; ++k) {
+                double x = val[k] * scale;
+                if (x != 0.0) {
+                    double a = fabs(x);
+                    finite &= a <= MAX_DOUBLE;
+                    big = a > big ? a : big;
+                    add_column(acc, (uint64_t)idx[k], x);
+                }
+            }
+        } else {
+            for (k = 0; k < n; k += CHUNK) {
+                unsigned short list[CHUNK];
+                size_t m = 0, t, end = n - k < CHUNK ? n - k : CHUNK;
+                for (t = 0; t < end; ++t) {
+                    /* x != 0.0 (true for NaN too) read from the bits: all but the sign bit
+                     * are 0 only for +-0; an integer test, cheaper than a float comparison */
+                    union { double d; uint64_t u; } v;
+                    v.d = dense[k + t];
+                    list[m] = (unsigned short)t;
+                    m += (v.u << 1) != 0;
+                }
+                for (t = 0; t < m; ++t) {
+                    double x = dense[k + list[t]] * scale, a = fabs(x);
+                    finite &= a <= MAX_DOUBLE;
+                    big = a > big ? a : big;
+                    add_column(acc, (uint64_t)(k + list[t]), x);
+                }
+            }
         }
+        if (!finite)
+            return {P}_ERROR_NON_FINITE;
+        if (!(big > 0x1p960) || pass)
+            break;
+        scale = 0x1p-1000;
+        big = 0.0;
     }
-    for (b = 0; b < N_PLANES * N_WORDS; ++b)
-        words[b] = 0;
-    for (b = 0; b < {P}_N_BITS; ++b) {
-        words[b >> 6] |= (uint64_t)(acc[b] > 0.0) << (b & 63);
+    /* each word assembled in registers and stored once: built from its highest bit down (a
+     * shift by one and an or per bit, no shift by a variable count), a full word as four
+     * independent 16-bit chains */
+    for (w = 0; w < N_WORDS; ++w) {
+        const double *a = acc + 64 * w;
+        uint64_t pos = 0;
 #if N_PLANES == 2
-        words[N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] < 0.0) << (b & 63);
+        uint64_t neg = 0;
+#endif
+        int j;
+        if (64 * w + 64 <= {P}_N_BITS) {
+            uint64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
+#if N_PLANES == 2
+            uint64_t n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+#endif
+            for (j = 15; j >= 0; --j) {
+                p0 = p0 << 1 | positive(a[j]);
+                p1 = p1 << 1 | positive(a[16 + j]);
+                p2 = p2 << 1 | positive(a[32 + j]);
+                p3 = p3 << 1 | positive(a[48 + j]);
+#if N_PLANES == 2
+                n0 = n0 << 1 | negative(a[j]);
+                n1 = n1 << 1 | negative(a[16 + j]);
+                n2 = n2 << 1 | negative(a[32 + j]);
+                n3 = n3 << 1 | negative(a[48 + j]);
+#endif
+            }
+            pos = p0 | p1 << 16 | p2 << 32 | p3 << 48;
+#if N_PLANES == 2
+            neg = n0 | n1 << 16 | n2 << 32 | n3 << 48;
+#endif
+        } else {
+            for (j = {P}_N_BITS - 64 * w - 1; j >= 0; --j) {
+                pos = pos << 1 | positive(a[j]);
+#if N_PLANES == 2
+                neg = neg << 1 | negative(a[j]);
+#endif
+            }
+        }
+        words[w] = pos;
+#if N_PLANES == 2
+        words[N_WORDS + w] = neg;
 #endif
     }
     return 0;
@@ -167,57 +322,19 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
 
 /* de Bruijn B(2, 6): the index of the lowest set bit of a word, as in _inference */
 static const unsigned char DEBRUIJN_INDEX[64] = {DEBRUIJN_INDEX_C};
+#define LOWEST_BIT(low) DEBRUIJN_INDEX[((low) * UINT64_C(0x03F79D71B4CB0A89)) >> 58]
 
-/* Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set
- * bits, in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two
- * planes, then minus the weight rows of the bits of the second plane, in increasing order. */
-static void first_layer(const uint64_t *words, float *z)
-{
-    int w, h;
-    FIRST_LAYER_DECLS
-    FIRST_LAYER_INIT
-    for (w = 0; w < N_WORDS; ++w) {
-        uint64_t x = words[w];
-        while (x) {
-            uint64_t low = x & (~x + 1u);
-            size_t b = (size_t)w * 64u + DEBRUIJN_INDEX[(low * UINT64_C(0x03F79D71B4CB0A89)) >> 58];
-            FIRST_LAYER_ADD
-            x ^= low;
-        }
-    }
-#if N_PLANES == 2
-    for (w = 0; w < N_WORDS; ++w) {
-        uint64_t x = words[N_WORDS + w];
-        while (x) {
-            uint64_t low = x & (~x + 1u);
-            size_t b = (size_t)w * 64u + DEBRUIJN_INDEX[(low * UINT64_C(0x03F79D71B4CB0A89)) >> 58];
-            FIRST_LAYER_SUB
-            x ^= low;
-        }
-    }
-#endif
-    FIRST_LAYER_FINISH
-}
+FIRST_LAYER
 
-/* Stage 3 (_inference.remaining_layers and the softmax): ReLU, then z @ W + b per
- * layer; returns the argmax and fills proba unless it is NULL. */
+REMAINING_LAYERS
+
+/* Stage 3 (_inference.remaining_layers and the softmax): the layers after the first
+ * (layer_1 .. layer_{N_LAYERS-1}); returns the argmax and fills proba unless it is NULL. */
 static int output(float *z, double *proba)
 {
-    float a[MAX_WIDTH];
     double zmax, total;
-    int h, l, j, best;
-    for (l = 1; l < N_LAYERS; ++l) {
-        int n_in = WIDTHS[l], n_out = WIDTHS[l + 1];
-        for (h = 0; h < n_in; ++h)
-            a[h] = z[h] > 0.0f ? z[h] : 0.0f;
-        for (j = 0; j < n_out; ++j) {
-            float s = 0.0f;
-            for (h = 0; h < n_in; ++h)
-                s += a[h] * WEIGHT(l, h * n_out + j);
-            LAYER_SCALE
-            z[j] = s + BIASES[l][j];
-        }
-    }
+    int j, best;
+    CALL_LAYERS
     best = 0;
     for (j = 1; j < {P}_N_CLASSES; ++j)
         if (z[j] > z[best])
@@ -262,33 +379,127 @@ int {p}_predict_sparse(const int64_t *indices, const double *values, size_t nnz,
 }
 """
 
+# Stage 2; the per-dtype parts are in _FIRST (rows_add / rows_sub, the accumulators ACC,
+# COUNT(k) the rows added (+) or subtracted (-) where the int8 decoding needs it).
+_FIRST_LAYER_LOOP = r"""
+/* Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set bits,
+ * in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two planes,
+ * then minus the weight rows of the bits of the second plane, in increasing order. */
+static void first_layer(const uint64_t *words, float *z)
+{
+    int w, h;
+    FIRST_LAYER_DECLS
+    FIRST_LAYER_INIT
+    for (w = 0; w < N_PLANES * N_WORDS; ++w) {
+        uint64_t x = words[w];
+        size_t base = (size_t)(w < N_WORDS ? w : w - N_WORDS) * 64u;
+        /* the set bits two at a time: one pass over the accumulators per pair */
+        while (x) {
+            uint64_t low = x & (~x + 1u);
+            const ELEM *r0 = W0 + (base + LOWEST_BIT(low)) * WIDTH1;
+            x ^= low;
+            if (x) {
+                low = x & (~x + 1u);
+                x ^= low;
+                if (w < N_WORDS) {
+                    rows_add(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
+                    COUNT(+2)
+                } else {
+                    rows_sub(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
+                    COUNT(-2)
+                }
+            } else {
+                if (w < N_WORDS) {
+                    rows_add(ACC, r0, NULL);
+                    COUNT(+1)
+                } else {
+                    rows_sub(ACC, r0, NULL);
+                    COUNT(-1)
+                }
+            }
+        }
+        FIRST_LAYER_WORD_END
+    }
+    FIRST_LAYER_FINISH
+}
+"""
+
+# rows_add(acc, r0, r1): acc += r0, then acc += r1 (r1 may be NULL), per lane in this order, so
+# a float accumulator rounds as the one-row-at-a-time sum does; rows_sub likewise subtracts.
+_ROWS = r"""
+static void rows_add(ACC_T *restrict acc, const ELEM *restrict r0, const ELEM *restrict r1)
+{
+    int h;
+    if (r1) {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(INNER(acc[h] + CONV(r0[h])) + CONV(r1[h]));
+    } else {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(acc[h] + CONV(r0[h]));
+    }
+}
+static void rows_sub(ACC_T *restrict acc, const ELEM *restrict r0, const ELEM *restrict r1)
+{
+    int h;
+    if (r1) {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(INNER(acc[h] - CONV(r0[h])) - CONV(r1[h]));
+    } else {
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] = CAST(acc[h] - CONV(r0[h]));
+    }
+}
+"""
+
+
+def _rows(elem, acc_t, conv, cast):
+    # float: the (float) cast rounds the first sum to float before the second row is added,
+    # as two separate += would, also where float expressions are evaluated in a wider
+    # format (FLT_EVAL_METHOD 2, x87; C99 requires casts to round); int16: exact either way
+    inner = "(float)(" if acc_t == "float" else "("
+    return (_ROWS.replace("ACC_T", acc_t).replace("ELEM", elem).replace("CONV(r0[h])", conv.format("r0[h]"))
+            .replace("CONV(r1[h])", conv.format("r1[h]")).replace("CAST(", cast + "(").replace("INNER(", inner))
+
+
 _FIRST = {
     "float32": dict(
+        helpers=_rows("float", "float", "{}", ""), elem="float", acc="z",
         decls="",
-        init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
-        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += W0[b * WIDTHS[1] + h];",
-        sub="for (h = 0; h < WIDTHS[1]; ++h) z[h] -= W0[b * WIDTHS[1] + h];",
+        init="for (h = 0; h < WIDTH1; ++h) z[h] = B0[h];",
+        word_end="",
         finish="",
-        weight="((const float *)WEIGHTS[l])[i]",
-        layer_scale="",
     ),
     "float16": dict(
+        helpers=_rows("uint16_t", "float", "half_to_float({})", ""), elem="uint16_t", acc="z",
         decls="",
-        init="for (h = 0; h < WIDTHS[1]; ++h) z[h] = BIASES[0][h];",
-        add="for (h = 0; h < WIDTHS[1]; ++h) z[h] += half_to_float(W0[b * WIDTHS[1] + h]);",
-        sub="for (h = 0; h < WIDTHS[1]; ++h) z[h] -= half_to_float(W0[b * WIDTHS[1] + h]);",
+        init="for (h = 0; h < WIDTH1; ++h) z[h] = B0[h];",
+        word_end="",
         finish="",
-        weight="half_to_float(((const uint16_t *)WEIGHTS[l])[i])",
-        layer_scale="",
     ),
+    # int8: the sums are exact integers, so their order does not matter and they may be
+    # split: each group of PART_WORDS words (at most 192 set bits) is summed in 16-bit lanes,
+    # twice as many per vector register as int32 ones. W0 is stored biased, q + 128 as uint8
+    # (rows then widen by zero extension, cheaper than sign extension), and a group's lanes
+    # hold, modulo 2**16, S + 128 * n: S the group's exact sum of q (|S| <= 192 * 128 = 24576
+    # < 32768) and n the rows added minus the rows subtracted, from which S is read back
+    # exactly and added into the int32 totals (|total| <= N_BITS * 127 < 2**31, checked by
+    # the format). Unsigned arithmetic wraps by definition: nothing overflows.
     "int8": dict(
-        decls="int32_t q[MAX_WIDTH];",
-        init="for (h = 0; h < WIDTHS[1]; ++h) q[h] = 0;",
-        add="for (h = 0; h < WIDTHS[1]; ++h) q[h] += W0[b * WIDTHS[1] + h];",
-        sub="for (h = 0; h < WIDTHS[1]; ++h) q[h] -= W0[b * WIDTHS[1] + h];",
-        finish="for (h = 0; h < WIDTHS[1]; ++h) { z[h] = (float)q[h] * SCALES[0][h]; z[h] = z[h] + BIASES[0][h]; }",
-        weight="(float)((const int8_t *)WEIGHTS[l])[i]",
-        layer_scale="s = s * SCALES[l][j];",
+        helpers="\n/* 3 words = 192 set bits at most: |S| <= 192 * 128 < 32768 */\n"
+                "#define PART_WORDS 3\n" + _rows("uint8_t", "uint16_t", "{}", "(uint16_t)"),
+        elem="uint8_t", acc="part",
+        decls="int32_t q[WIDTH1];\n    uint16_t part[WIDTH1];\n    int n = 0;",
+        init="for (h = 0; h < WIDTH1; ++h) { q[h] = 0; part[h] = 0; }",
+        count="n {}= {};",
+        word_end=("if (w % PART_WORDS == PART_WORDS - 1 || w == N_PLANES * N_WORDS - 1) {\n"
+                  "            for (h = 0; h < WIDTH1; ++h) {\n"
+                  "                unsigned v = (uint16_t)(part[h] - 128 * n); /* S mod 2**16 */\n"
+                  "                q[h] += v < 32768u ? (int32_t)v : (int32_t)v - 65536;\n"
+                  "                part[h] = 0;\n"
+                  "            }\n"
+                  "            n = 0;\n"
+                  "        }"),
+        finish="for (h = 0; h < WIDTH1; ++h) { z[h] = (float)q[h] * S0[h]; z[h] = z[h] + B0[h]; }",
     ),
 }
 
@@ -340,6 +551,142 @@ def _c_string(s):
     return '"' + "".join(out) + '"'
 
 
+def _blocks(n_bits_total, weight):
+    """The BLOCKS table of the C source: for a column with K_LO (c = 0) or K_LO + 1 (c = 1)
+    non-zeros, ``{lo, span}`` of each of its blocks of bits (:func:`._hashing.block_starts`,
+    as :func:`._hashing.projection_spec` picks them), padded to N_ENTRIES rows with
+    ``{N_BITS, 0}`` (the unused sum ``acc[N_BITS]``)."""
+    k_lo, frac = weight >> 32, weight & 0xFFFFFFFF
+    n_entries = k_lo + (frac != 0)
+    rows = []
+    for k in (k_lo, min(k_lo + 1, n_bits_total)):
+        starts = [int(v) for v in block_starts(n_bits_total, k)]
+        pairs = [(starts[j], starts[j + 1] - starts[j]) for j in range(k)][:n_entries]
+        pairs += [(n_bits_total, 0)] * (n_entries - len(pairs))
+        rows.append(pairs or [(n_bits_total, 0)])
+    block_t = "uint16_t" if n_bits_total <= 0xFFFF else "uint32_t"
+    text = ",\n".join(
+        "    {" + ",\n     ".join(
+            ", ".join(f"{{{lo}, {span}}}" for lo, span in pairs[i : i + 8]) for i in range(0, len(pairs), 8)
+        ) + "}"
+        for pairs in rows
+    )
+    return dict(n_entries=n_entries, n_entries_dim=max(n_entries, 1), block_t=block_t, blocks_c=text)
+
+
+_LAYER = r"""
+/* layer_{l} (_inference.remaining_layers): z[0 .. {n_out}) = ReLU(z[0 .. {n_in})) @ W{l}{scaled} + B{l}.
+ * Each output is summed in float in increasing input order over the inputs that the ReLU
+ * leaves > 0, listed first without a branch (adding a product 0 * w = +-0 would leave the
+ * sum as it is: a float sum that starts at +0 is never -0); {how}. */
+static void layer_{l}(float *z)
+{{
+    {index_t} on[{n_in}];
+    int h, t, m = 0;
+    {decls}
+    for (h = 0; h < {n_in}; ++h) {{
+        on[m] = ({index_t})h;
+        m += z[h] > 0.0f;
+    }}
+    for (t = 0; t < m; ++t) {{
+        const float a = z[on[t]];
+        const {elem} *w = W{l} + (size_t)on[t] * {n_out};
+        {body}
+    }}
+    {finish}
+}}
+"""
+
+
+def _remaining_layers(widths, dtype):
+    """C functions ``layer_1 .. layer_{L-1}``: the layers after the first, sizes inlined."""
+    out = []
+    elem = {"float32": "float", "float16": "uint16_t", "int8": "int8_t"}[dtype]
+    conv = {"float32": "{}", "float16": "half_to_float({})", "int8": "(float){}"}[dtype]
+    for l in range(1, len(widths) - 1):
+        n_in, n_out = widths[l], widths[l + 1]
+        index_t = "unsigned char" if n_in <= 256 else "unsigned short" if n_in <= 65536 else "int"
+
+        def finish(j, s):
+            scale = f"{s} = {s} * S{l}[{j}];\n    " if dtype == "int8" else ""
+            return f"{scale}z[{j}] = {s} + B{l}[{j}];"
+
+        if n_out <= 16:  # one float accumulator per output, in registers
+            how = "one accumulator per output, in registers"
+            decls = "float " + ", ".join(f"s{j} = 0.0f" for j in range(n_out)) + ";"
+            body = "\n        ".join(f"s{j} += a * {conv.format(f'w[{j}]')};" for j in range(n_out))
+            fin = "\n    ".join(finish(j, f"s{j}") for j in range(n_out))
+        else:
+            how = "the outputs innermost, a constant trip count the compiler can vectorise"
+            decls = f"float s[{n_out}];\n    int j;\n    for (j = 0; j < {n_out}; ++j)\n        s[j] = 0.0f;"
+            body = f"for (j = 0; j < {n_out}; ++j)\n            s[j] += a * {conv.format('w[j]')};"
+            fin = f"for (j = 0; j < {n_out}; ++j) {{\n        " + finish("j", "s[j]").replace("\n    ", "\n        ") + "\n    }"
+        out.append(_LAYER.format(l=l, n_in=n_in, n_out=n_out, index_t=index_t, elem=elem, decls=decls,
+                                 body=body, finish=fin, how=how,
+                                 scaled=" * S" + str(l) if dtype == "int8" else ""))
+    return "".join(out)
+
+
+# the largest COLUMNS table (entries = n_features x N_ENTRIES; 256 KiB of uint16) written into
+# the source, which every export carries (~7 characters an entry) whether it is compiled in or
+# not; above it, compiling with -D<P>_COLUMN_TABLE stops with an #error
+COLUMN_TABLE_MAX_ENTRIES = 1 << 17
+
+
+def projection_table(seed, n_features, n_bits_total, density):
+    """The columns of P as an (n_features, N_ENTRIES) int64 table of ``bit << 1 | positive``,
+    the entries past a column's own count ``n_bits_total << 1`` (the unused sum): the
+    hash of :mod:`._hashing` evaluated with numpy (as the C code evaluates it)."""
+    u = np.uint64
+
+    def mix64(z):
+        z = (z ^ (z >> u(30))) * u(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> u(27))) * u(0x94D049BB133111EB)
+        return z ^ (z >> u(31))
+
+    weight = column_weight(n_bits_total, density)
+    k_lo, frac = weight >> 32, weight & 0xFFFFFFFF
+    n_entries = k_lo + (frac != 0)
+    table = np.full((n_features, n_entries), n_bits_total << 1, dtype=np.int64)
+    if n_entries == 0 or n_features == 0:
+        return table
+    golden = u(0x9E3779B97F4A7C15)
+    with np.errstate(over="ignore"):
+        key = mix64(u(seed) + (np.arange(n_features, dtype=u) + u(1)) * golden)
+        ceil = (key >> u(32)) < u(frac)
+        for c, k in ((False, k_lo), (True, min(k_lo + 1, n_bits_total))):
+            rows = np.flatnonzero(ceil == c)
+            starts = block_starts(n_bits_total, k).astype(u)
+            for j in range(min(k, n_entries)):
+                h = mix64(key[rows] + u(j + 1) * golden)
+                bit = starts[j] + (((h >> u(32)) * (starts[j + 1] - starts[j])) >> u(32))
+                table[rows, j] = (bit.astype(np.int64) << 1) | (h & u(1)).astype(np.int64)
+    return table
+
+
+def _column_table(compact, weight, P):
+    """The COLUMNS table (compiled in with -D<P>_COLUMN_TABLE), or an #error when too large."""
+    n_features, n_bits = compact.n_features_in_, compact.n_bits_total_
+    n_entries = (weight >> 32) + ((weight & 0xFFFFFFFF) != 0)
+    column_t = "uint16_t" if 2 * n_bits + 1 <= 0xFFFF else "uint32_t"
+    if n_features * n_entries > COLUMN_TABLE_MAX_ENTRIES:
+        text = (f'#error "{P}_COLUMN_TABLE: this export has no column table ({n_features} features x '
+                f'{n_entries} entries > {COLUMN_TABLE_MAX_ENTRIES}); compile without it"')
+        note = f"not written for this model: {n_features} x {n_entries} entries > {COLUMN_TABLE_MAX_ENTRIES}"
+        return dict(column_table=text, column_t=column_t, column_table_note=note)
+    table = projection_table(compact.seed_, n_features, n_bits, compact.density_)
+    n_bytes = table.size * (2 if column_t == "uint16_t" else 4)
+    body = _c_array(column_t, "COLUMNS", table, "int8").split("= {", 1)[1]
+    text = (
+        f"/* The columns of P, precomputed ({n_bytes} bytes): COLUMNS[f * N_ENTRIES + j] = bit << 1 | s,\n"
+        f" * the bit and the sign (s = 1: +1, 0: -1) of the j-th non-zero of column f; past the\n"
+        f" * column's count, {n_bits} << 1 (the unused sum). */\n"
+        f"static const {column_t} COLUMNS[{max(int(table.size), 1)}] = {{" + body
+    )
+    note = f"{n_features} x {max(n_entries, 1)} {column_t}, {n_bytes} bytes"
+    return dict(column_table=text, column_t=column_t, column_table_note=note)
+
+
 def generate_c(compact, name="model", prefix="pn"):
     """The ``(header, source)`` C99 texts of ``compact``; see :func:`export_c`."""
     from . import __version__
@@ -365,45 +712,49 @@ def generate_c(compact, name="model", prefix="pn"):
         T=compact.n_projections_, d=compact.n_bits_, density=compact.density_, seed=compact.seed_,
         widths=widths, dtype=dtype, n_classes=len(compact.classes_), n_layers=len(compact.coefs_),
         reading=compact.reading_, n_planes=2 if compact.reading_ == "ternary" else 1,
-        max_width=max(widths[1:]), k_lo=weight >> 32, frac=weight & 0xFFFFFFFF,
+        max_width=max(widths[1:]), width1=widths[1], k_lo=weight >> 32, frac=weight & 0xFFFFFFFF,
         widths_c=", ".join(map(str, widths)),
         labels_c=", ".join(_c_string(c) for c in compact.classes_),
     )
+    fmt.update(_blocks(compact.n_bits_total_, weight))
+    fmt.update(_column_table(compact, weight, fmt["P"]))
     header = _HEADER.format(**fmt)
     source = _SOURCE_HEAD.format(**fmt)
     ctype = {"float32": "float", "float16": "uint16_t", "int8": "int8_t"}[dtype]
     arrays = []
     for layer, (W, b) in enumerate(zip(compact.coefs_, compact.intercepts_)):
-        arrays.append(_c_array(ctype, f"W{layer}", W, dtype))
+        if dtype == "int8" and layer == 0:  # stored biased, see _FIRST["int8"]
+            arrays.append("/* the first layer's int8 weights q, stored as q + 128 */\n"
+                          + _c_array("uint8_t", "W0", W.astype(np.int16) + 128, dtype))
+        else:
+            arrays.append(_c_array(ctype, f"W{layer}", W, dtype))
         arrays.append(_c_array("float", f"B{layer}", b, "float32"))
         if dtype == "int8":
             arrays.append(_c_array("float", f"S{layer}", compact.scales_[layer], "float32"))
-    n = len(compact.coefs_)
-    arrays.append(
-        f"static const void *const WEIGHTS[N_LAYERS] = {{{', '.join(f'W{i}' for i in range(n))}}};\n"
-    )
-    arrays.append(
-        f"static const float *const BIASES[N_LAYERS] = {{{', '.join(f'B{i}' for i in range(n))}}};\n"
-    )
-    if dtype == "int8":
-        arrays.append(
-            f"static const float *const SCALES[N_LAYERS] = {{{', '.join(f'S{i}' for i in range(n))}}};\n"
-        )
     source += "\n" + "\n".join(arrays)
     if dtype == "float16":
         source += _HALF
     parts = _FIRST[dtype]
-    body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix)
-    body = (
-        body.replace("FIRST_LAYER_DECLS", parts["decls"])
+    first = (
+        _FIRST_LAYER_LOOP.replace("FIRST_LAYER_DECLS", parts["decls"])
         .replace("FIRST_LAYER_INIT", parts["init"])
-        .replace("FIRST_LAYER_ADD", parts["add"])
-        .replace("FIRST_LAYER_SUB", parts["sub"])
+        .replace("FIRST_LAYER_WORD_END", parts["word_end"])
         .replace("FIRST_LAYER_FINISH", parts["finish"])
-        .replace("LAYER_SCALE", parts["layer_scale"])
+        .replace("ELEM", parts["elem"])
+        .replace("ACC", parts["acc"])
+    )
+    count = parts.get("count")  # "n {}= {};" or None: the line goes
+    first = re.sub(r"\n *COUNT\(([+-])(\d)\)",
+                   lambda m: "\n" + " " * 20 + count.format(m.group(1), m.group(2)) if count else "", first)
+    body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
+    body = body.replace("{column_t}", fmt["column_t"])
+    body = (
+        body.replace("FIRST_LAYER", parts["helpers"] + first)
+        .replace("REMAINING_LAYERS", _remaining_layers(widths, dtype))
+        .replace("CALL_LAYERS", "".join(f"layer_{l}(z);\n    " for l in range(1, len(widths) - 1)).rstrip())
         .replace("DEBRUIJN_INDEX_C", ", ".join(map(str, _DEBRUIJN_INDEX)))
     )
-    source += f"\n#define WEIGHT(l, i) {parts['weight'].replace('[i]', '[(i)]')}\n" + body
+    source += "\n" + body
     if getattr(compact, "hasher_", None) is not None:  # a text model: add <prefix>_predict_text
         from ._export_text_c import add_text
 

@@ -46,14 +46,13 @@ Text that is not well-formed UTF-8 (or ``utf8 == NULL`` with ``len > 0``) return
 empty text, or a text of separators only, has no n-gram: every sum is 0 and the class is
 that of the biases, as in Python.
 
-Only this module's constants are added (``TEXT_*``), so the appended code depends on the
-generated model code through ``forward`` (the sparse path: bits, first layer, output),
-``first_layer``, ``output``, ``N_PLANES``, ``N_WORDS``, ``MAX_WIDTH`` and
-``<PREFIX>_SUMS_STORAGE``; the projection column of a streamed occurrence is regenerated
-here from the specification of :mod:`._hashing`.
+The appended code uses the generated model code through ``forward`` (the sparse path: bits,
+first layer, output), ``add_column`` (one column of the projection added to the sums, the
+``N_BITS + 1``-th sum taking padding entries), ``first_layer``, ``output``, ``N_PLANES``,
+``N_WORDS``, ``MAX_WIDTH`` and ``<PREFIX>_SUMS_STORAGE``, so a streamed occurrence gets
+exactly the column a sparse prediction would.
 """
 
-from ._hashing import column_weight
 from ._text_c import C_SOURCE
 
 _WEIGHTING_NAMES = ("binary", "count", "sublinear")
@@ -97,42 +96,26 @@ static const ngh_params TEXT_PARAMS = {params};
 """
 
 _SOURCE_STREAM = r"""
-static const uint64_t TEXT_SEED = UINT64_C({seed});
-static const uint64_t TEXT_GOLDEN = UINT64_C(0x9E3779B97F4A7C15);
-static const uint64_t TEXT_K_LO = UINT64_C({k_lo});
-static const uint64_t TEXT_FRAC = UINT64_C({frac});
 static const uint64_t TEXT_COLUMN_MASK = UINT64_C({mask});
 #define TEXT_ALTERNATE_SIGN {alternate_sign}
 
 /* One n-gram occurrence of hash h: adds its sign (+-1) times column h mod 2**log2_features of
- * the projection to the sums (sklearn_projection._hashing: column key, blocks, signs). */
+ * the projection to the sums, with the model's add_column (as lsh_words does for a feature) */
 static void text_sink(void *ctx, uint64_t h)
 {
-    double *acc = (double *)ctx;
-    uint64_t f = h & TEXT_COLUMN_MASK;
-    double x = (TEXT_ALTERNATE_SIGN && (h >> 63)) ? -1.0 : 1.0;
-    uint64_t key = ngh_mix64(TEXT_SEED + (f + 1u) * TEXT_GOLDEN);
-    uint64_t nz = TEXT_K_LO + ((key >> 32) < TEXT_FRAC), e;
-    for (e = 0; e < nz; ++e) {
-        uint64_t hash = ngh_mix64(key + (e + 1u) * TEXT_GOLDEN);
-        uint64_t lo = e * (uint64_t){P}_N_BITS / nz, hi = (e + 1u) * (uint64_t){P}_N_BITS / nz;
-        uint64_t bit = lo + (((hash >> 32) * (hi - lo)) >> 32);
-        if (hash & 1u)
-            acc[bit] += x;
-        else
-            acc[bit] -= x;
-    }
+    add_column((double *)ctx, h & TEXT_COLUMN_MASK, (TEXT_ALTERNATE_SIGN && (h >> 63)) ? -1.0 : 1.0);
 }
 
 int {p}_predict_text(const char *utf8, size_t len, double *proba)
 {
-    {P}_SUMS_STORAGE double acc[{P}_N_BITS];
+    /* one more sum than bits, as in lsh_words: add_column's padding entries land there */
+    {P}_SUMS_STORAGE double acc[{P}_N_BITS + 1];
     uint64_t words[N_PLANES * N_WORDS];
     float z[MAX_WIDTH];
     int b;
     if (!utf8 && len)
         return {P}_ERROR_UTF8;
-    for (b = 0; b < {P}_N_BITS; ++b)
+    for (b = 0; b <= {P}_N_BITS; ++b)
         acc[b] = 0.0;
     /* validates the whole text before the first call of text_sink */
     if (ngh_each(&TEXT_PARAMS, utf8 ? utf8 : "", len, text_sink, acc) < 0)
@@ -206,12 +189,9 @@ def add_text(compact, header, source, prefix):
     params = c_params(hasher)
     source += _SOURCE_COMMON.replace("{C_SOURCE}", C_SOURCE).replace("{params}", params)
     if how == "stream":
-        weight = column_weight(compact.n_bits_total_, compact.density_)
         s = hasher._settings()
         body = (
-            _SOURCE_STREAM.replace("{seed}", str(compact.seed_))
-            .replace("{k_lo}", str(weight >> 32)).replace("{frac}", str(weight & 0xFFFFFFFF))
-            .replace("{mask}", f"0x{(1 << s['log2_features']) - 1:X}")
+            _SOURCE_STREAM.replace("{mask}", f"0x{(1 << s['log2_features']) - 1:X}")
             .replace("{alternate_sign}", str(int(s["alternate_sign"])))
         )
     else:

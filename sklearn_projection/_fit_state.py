@@ -15,7 +15,6 @@ import copy
 
 import numpy as np
 
-from ._projection import resolve_density
 from ._trainer import BuiltinTrainer
 
 
@@ -74,7 +73,10 @@ class FitStateMixin:
 
         compare("n_projections", int(proj.n_projections), int(self.n_projections))
         compare("n_bits", int(proj.n_bits), int(self.n_bits))
-        if proj.density_ != resolve_density(self.density, proj.n_features_in_):
+        # "auto" was decided from the data the network was initialised on: it stays
+        if self.density == "auto" or proj.density == "auto":
+            compare("density", proj.density, self.density)
+        elif proj.density_ != float(self.density):
             compare("density", proj.density, self.density)
         compare("reading", proj.reading, self.reading)
         compare(

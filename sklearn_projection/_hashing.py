@@ -30,6 +30,17 @@ The sums are read in one of two ways (``reading``): "binary", bit = sum > 0 (uin
 (int8 {-1, 0, +1}; packed as two planes of words, the positive bits then the negative
 bits, see :func:`_store`). Both come from the same float64 sums.
 
+How the kernels do it (none of this changes a bit): a batch with as many non-zeros as
+features regenerates every column once, as a dense table of ``K = ceil(B * density)``
+entries per column (bit index, and its value +1.0 or -1.0; a column with one entry
+fewer is padded with a ``0.0`` entry, so every column's loop has the same length and
+no branch to mispredict): a feature's contribution is then ``acc[bit] += x * value``
+for each of its ``K`` entries, where ``x * (+-1.0)`` is exactly ``+-x`` and a padding
+entry adds an exact zero (sums start at ``+0.0`` and never become ``-0.0``, so adding
+a zero changes nothing). A dense row's non-zeros are found 64 features at a time: one
+vectorised pass of ``x != 0`` builds a 64-bit mask, and its set bits are visited in
+increasing order by their trailing-zero count.
+
 The functions here are pure functions over arrays; validation happens in the callers.
 The parallel kernels allocate nothing: every array they write, output or scratch, is
 allocated by the caller (:func:`~sklearn_projection._projection.lsh_bits`) before the
@@ -41,10 +52,22 @@ failed allocation in numpy raises ``MemoryError``.
 
 import functools
 
+import numba
 import numpy as np
 from numba import prange
 
 from ._numba import njit
+
+if numba.config.DISABLE_JIT:  # the kernels run as Python over numpy scalars
+
+    def trailing_zeros(x):
+        """Index of the lowest set bit of a non-zero integer."""
+        x = int(x)
+        return np.uint64((x & -x).bit_length() - 1)
+
+else:
+    # LLVM's cttz: one instruction (tzcnt); defined (64) for zero, never called with it here
+    from numba.cpython.unsafe.numbers import trailing_zeros
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -60,6 +83,7 @@ _ZERO = np.uint64(0)
 # of two _SHRINK, so that sums cannot overflow to +-inf (scaling by 2**-k keeps signs).
 _BIG = 2.0**960
 _SHRINK = 2.0**-1000
+_FLOAT_MAX = np.finfo(np.float64).max
 
 
 @njit(cache=True, inline="always")
@@ -118,65 +142,50 @@ def column_entry(key, j, starts):
 
 
 @njit(cache=True, parallel=True)
-def column_counts(seed, frac, starts0, starts1, counts):
-    """``counts[f + 1]`` = number of non-zeros of column f, for f in 0..len(counts) - 2."""
-    for f in prange(counts.shape[0] - 1):
-        counts[f + 1] = column_blocks(feature_key(seed, f), frac, starts0, starts1).shape[0] - 1
-
-
-@njit(cache=True, parallel=True)
-def fill_columns(seed, frac, starts0, starts1, indptr, mid, bit_index):
-    """Fill ``mid`` and ``bit_index`` of the columns laid out by ``indptr`` (see
+def fill_columns(seed, frac, starts0, starts1, bit_index, value):
+    """Fill ``bit_index`` and ``value`` (n_features x K) with the columns of P (see
     :func:`projection_columns`)."""
-    for f in prange(mid.shape[0]):
+    for f in prange(bit_index.shape[0]):
         key = feature_key(seed, f)
         starts = column_blocks(key, frac, starts0, starts1)
-        lo, hi = indptr[f], indptr[f + 1]
-        for j in range(starts.shape[0] - 1):
+        k = starts.shape[0] - 1
+        for j in range(k):
             b, positive = column_entry(key, j, starts)
-            if positive:
-                bit_index[lo] = b
-                lo += 1
-            else:
-                hi -= 1
-                bit_index[hi] = b
-        mid[f] = lo
+            bit_index[f, j] = b
+            value[f, j] = 1.0 if positive else -1.0
+        for j in range(k, bit_index.shape[1]):
+            bit_index[f, j] = 0
+            value[f, j] = 0.0
+
+
+def entries_per_column(frac, starts0, starts1):
+    """K: the most non-zeros any column has (ceil of B * density, or floor when exact)."""
+    return (starts1 if frac else starts0).shape[0] - 1
 
 
 def projection_columns(n_features, seed, frac, starts0, starts1):
-    """Regenerate the columns 0..n_features-1 of P in a compressed (CSC-like) layout.
+    """Regenerate the columns 0..n_features-1 of P as two (n_features x K) tables.
 
-    Returns ``indptr`` (n_features + 1), ``mid`` (n_features) and ``bit_index`` (all
-    unsigned: numba then skips the negative-index wrap-around check in the hot loops):
-    column f has +1 at the bits ``bit_index[indptr[f]:mid[f]]`` and -1 at
-    ``bit_index[mid[f]:indptr[f+1]]``. Splitting by sign lets the kernels add and subtract
-    without a multiply.
+    ``bit_index`` (uint32: numba then skips the negative-index wrap-around check in the
+    hot loops) and ``value`` (float64): column f is ``P[bit_index[f, j], f] = value[f, j]``
+    for j < K, where ``value`` is +1.0 or -1.0, and 0.0 in the padding entry of a column
+    with fewer than ``K`` non-zeros (its bit index is 0; adding ``x * 0.0`` is exact).
     """
-    counts = np.zeros(n_features + 1, dtype=np.int64)
-    column_counts(seed, frac, starts0, starts1, counts)
-    indptr = np.cumsum(counts)
-    del counts
-    mid = np.empty(n_features, dtype=np.uint64)
-    bit_index = np.empty(int(indptr[-1]), dtype=np.uint32)
-    fill_columns(seed, frac, starts0, starts1, indptr, mid, bit_index)
-    return indptr.view(np.uint64), mid, bit_index
+    K = entries_per_column(frac, starts0, starts1)
+    bit_index = np.empty((n_features, K), dtype=np.uint32)
+    value = np.empty((n_features, K), dtype=np.float64)
+    fill_columns(seed, frac, starts0, starts1, bit_index, value)
+    return bit_index, value
 
 
 def columns_nbytes(n_features, n_bits_total, density):
-    """Bytes :func:`projection_columns` holds at its peak (for the memory checks)."""
+    """Bytes :func:`projection_columns` holds (for the memory checks)."""
     per_column = -(-column_weight(n_bits_total, density) >> 32)  # ceil of B * density
-    return 8 * (3 * n_features + 2) + 4 * n_features * per_column
+    return 12 * n_features * per_column
 
 
-NO_COLUMNS = (np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint32))
-
-
-@njit(cache=True, inline="always")
-def _add_column(acc, x, c, indptr, mid, bit_index):
-    for t in range(indptr[c], mid[c]):
-        acc[bit_index[t]] += x
-    for t in range(mid[c], indptr[c + 1]):
-        acc[bit_index[t]] -= x
+# same types as projection_columns' tables, so the kernels compile once for both cases
+NO_COLUMNS = (np.zeros((0, 0), dtype=np.uint32), np.zeros((0, 0), dtype=np.float64))
 
 
 @njit(cache=True, inline="always")
@@ -224,9 +233,11 @@ def _store(acc, out8, out64, i, packed, ternary):
 def _add_feature(acc, x, f, columns, spec):
     """Add ``x * P[:, f]`` to ``acc``: from the regenerated ``columns`` if there are any,
     otherwise hashing the column's non-zeros here (the same entries either way)."""
-    indptr, mid, bit_index = columns
-    if indptr.shape[0]:
-        _add_column(acc, x, f, indptr, mid, bit_index)
+    bit_index, value = columns
+    if bit_index.shape[0]:
+        bits, values = bit_index[f], value[f]
+        for j in range(bits.shape[0]):  # the same K for every column: no mispredicted exit
+            acc[bits[j]] += x * values[j]
         return
     seed, frac, starts0, starts1 = spec
     key = feature_key(seed, f)
@@ -249,24 +260,50 @@ def _sparse_row(acc, cols, values, columns, spec, scale):
     return big
 
 
-@njit(cache=True)
-def _dense_row(acc, row, columns, spec, scale, nonzero):
-    """Sum the columns of one dense row into ``acc``; returns the row's largest |x|.
+@njit(cache=True, inline="always")
+def _nonzero_mask(row, base):
+    """Bit j set where ``row[base + j] != 0``, for the 64 features from ``base`` (a fixed
+    trip count: the compiler turns it into a few vector compares)."""
+    m = _ZERO
+    for j in range(64):
+        m |= np.uint64(row[base + j] != 0.0) << np.uint64(j)
+    return m
 
-    The non-zero features are listed first without branching (``nonzero`` is scratch
-    space of n_features), which avoids a mispredicted branch per feature on images.
+
+@njit(cache=True, inline="always")
+def _magnitude(x):
+    """``|x|``, or ``inf`` for NaN (which ``max`` would otherwise pass over)."""
+    ax = abs(x)
+    return ax if ax <= _FLOAT_MAX else np.inf
+
+
+@njit(cache=True)
+def _dense_row(acc, row, columns, spec, scale):
+    """Sum the columns of one dense row into ``acc``; returns the row's largest |x|, ``inf``
+    if the row holds NaN or an infinity.
+
+    The non-zero features are found 64 at a time (:func:`_nonzero_mask`) and visited in
+    increasing order, lowest set bit first: no branch per feature to mispredict on
+    images. (NaN and infinities are non-zero, so every non-finite value is visited: the
+    check costs nothing on the zeros.)
     """
     acc[:] = 0.0
-    n_nonzero = 0
-    for f in range(row.shape[0]):
-        nonzero[n_nonzero] = f
-        n_nonzero += row[f] != 0.0
     big = 0.0
-    for k in range(n_nonzero):
-        f = nonzero[k]
-        x = row[f] * scale
-        big = max(big, abs(x))
-        _add_feature(acc, x, f, columns, spec)
+    n_features = row.shape[0]
+    full = n_features - n_features % 64
+    for base in range(0, full, 64):
+        m = _nonzero_mask(row, base)
+        while m != _ZERO:
+            f = np.uint64(base) + trailing_zeros(m)
+            m &= m - _ONE
+            x = row[f] * scale
+            big = max(big, _magnitude(x))
+            _add_feature(acc, x, f, columns, spec)
+    for f in range(full, n_features):
+        if row[f] != 0.0:
+            x = row[f] * scale
+            big = max(big, _magnitude(x))
+            _add_feature(acc, x, f, columns, spec)
     return big
 
 
@@ -274,22 +311,29 @@ def _dense_row(acc, row, columns, spec, scale, nonzero):
 def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte: uint8 {0, 1},
     or int8 {-1, 0, +1} when ``ternary``) or, when ``packed``, to ``out64`` (64 to a word;
-    two planes when ``ternary``, see :func:`_store`).
+    two planes when ``ternary``, see :func:`_store`). Returns the number of rows holding
+    NaN or an infinity (whose bits mean nothing), found in the same pass over ``X``: a
+    caller that has not checked ``X`` for them can refuse it afterwards.
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
-    Scratch, allocated by the caller: ``acc`` (workers x n_bits_total float64) and
-    ``nonzero`` (workers x n_features uint32); rows are split into ``acc.shape[0]``
-    contiguous ranges, one per parallel worker.
+    Scratch, allocated by the caller: ``acc`` (workers x n_bits_total float64); rows are
+    split into ``acc.shape[0]`` contiguous ranges, one per parallel worker. ``nonzero``
+    is no longer used (the non-zeros are found in registers); the caller may pass any
+    uint32 array of two dimensions.
     """
     n = X.shape[0]
     n_workers = acc.shape[0]
+    n_not_finite = 0
     for w in prange(n_workers):
-        acc_w, nonzero_w = acc[w], nonzero[w]
+        acc_w = acc[w]
         for i in range(w * n // n_workers, (w + 1) * n // n_workers):
-            if _dense_row(acc_w, X[i], columns, spec, 1.0, nonzero_w) > _BIG:
-                _dense_row(acc_w, X[i], columns, spec, _SHRINK, nonzero_w)
+            big = _dense_row(acc_w, X[i], columns, spec, 1.0)
+            if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
+                big = _dense_row(acc_w, X[i], columns, spec, _SHRINK)
+            n_not_finite += big == np.inf
             _store(acc_w, out8, out64, i, packed, ternary)
+    return n_not_finite
 
 
 @njit(cache=True, parallel=True)

@@ -10,9 +10,8 @@ its float32 compact model) and :class:`~sklearn_projection.CompactProjectionClas
    With the ternary reading a row has two planes of words, the positive bits (sum > 0)
    then the negative bits (sum < 0);
 2. **first layer**: ``bias + sum of W[b] over the set bits b``, a gather-sum (nothing is
-   multiplied by a bit): :func:`gather_first_layer` finds each set bit with the
-   lowest-set-bit trick and a de Bruijn multiply and adds its weight row, in increasing
-   bit order. Ternary: ``bias + sum of W[b] over the positive bits b - sum of W[b] over the
+   multiplied by a bit): :func:`gather_first_layer` lists the set bits of a row in
+   increasing order (trailing-zero count of each word) and adds their weight rows. Ternary: ``bias + sum of W[b] over the positive bits b - sum of W[b] over the
    negative bits b``, in this order: first every positive bit in increasing b (added),
    then every negative bit in increasing b (subtracted). float32 weights accumulate in
    float32 from the bias; int8 weights accumulate exactly in int32, then
@@ -28,8 +27,9 @@ import numpy as np
 from numba import prange
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._hashing import trailing_zeros
 from ._network import softmax
-from ._numba import njit
+from ._numba import njit, parallel_workers
 from ._projection import lsh_bits
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -37,14 +37,14 @@ _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 # rows per call of the bit kernel: bounds the packed bits and first layer held at once
 BATCH_ROWS = 1 << 16
 
-# de Bruijn sequence B(2, 6): (low * _DEBRUIJN) >> 58 is a distinct 6-bit index for each
-# power of two ``low`` < 2**64; _DEBRUIJN_INDEX maps it back to log2(low).
-_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
-_S58 = np.uint64(58)
+_ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 
 
 def _debruijn_index():
+    """De Bruijn sequence B(2, 6): ``(low * 0x03F79D71B4CB0A89) >> 58`` is a distinct 6-bit
+    index for each power of two ``low`` < 2**64; the table maps it back to log2(low).
+    (The C export finds the lowest set bit this way; the kernels here use tzcnt.)"""
     table = np.zeros(64, dtype=np.int64)
     for k in range(64):
         low = (1 << k) * 0x03F79D71B4CB0A89 % 2**64
@@ -53,29 +53,115 @@ def _debruijn_index():
 
 
 _DEBRUIJN_INDEX = _debruijn_index()
+# int8 weight rows are summed in int16 over at most this many bits before being added to
+# the int32 sums: |sum| <= 128 * 128 = 16384 < 2**15, for any int8 (even -128, subtracted)
+_INT16_BITS = 128
+
+
+@njit(cache=True, inline="always")
+def _set_bits(words_row, lo, hi, width, offsets):
+    """``offsets[:k] = b * width`` for the set bits ``b`` of ``words_row[lo:hi]`` (bit ``b``
+    in word ``lo + b // 64`` at ``b % 64``), in increasing b; returns k."""
+    k = 0
+    for w in range(lo, hi):
+        x = words_row[w]
+        base = np.uint64((w - lo) * 64)
+        while x != _ZERO:
+            offsets[k] = (base + trailing_zeros(x)) * width
+            k += 1
+            x &= x - _ONE
+    return k
+
+
+@njit(cache=True, inline="always")
+def _add_int8_rows(row, flat, width, offsets, k, acc16, negative):
+    """``row (int32) +=`` (or ``-=`` when ``negative``) the sum of the int8 weight rows at
+    ``offsets[:k]``. Integer sums are exact in any order: four rows are added at a time
+    in int16, into int16 sums that go to ``row`` every :data:`_INT16_BITS` rows (half the
+    vector work of int32, and a quarter of the passes over the sums)."""
+    t = 0
+    while t < k:
+        stop = min(k, t + _INT16_BITS)
+        for h in range(width):
+            acc16[h] = 0
+        while t + 4 <= stop:
+            o1, o2, o3, o4 = offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3]
+            for h in range(width):
+                acc16[h] += (np.int16(flat[o1 + h]) + np.int16(flat[o2 + h])
+                             + np.int16(flat[o3 + h]) + np.int16(flat[o4 + h]))
+            t += 4
+        while t < stop:
+            o1 = offsets[t]
+            for h in range(width):
+                acc16[h] += np.int16(flat[o1 + h])
+            t += 1
+        if negative:
+            for h in range(width):
+                row[h] -= acc16[h]
+        else:
+            for h in range(width):
+                row[h] += acc16[h]
+
+
+@njit(cache=True, inline="always")
+def _add_float32_rows(row, flat, width, offsets, k, negative):
+    """``row (float32) +=`` (or ``-=``) the float32 weight rows at ``offsets[:k]``, one at
+    a time in that order, each step rounded to float32: ``((row + W1) + W2) + ...``,
+    four rows per pass over ``row`` (the order, and so every rounding, is unchanged)."""
+    t = 0
+    if negative:
+        while t + 4 <= k:
+            o1, o2, o3, o4 = offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3]
+            for h in range(width):
+                row[h] = row[h] - flat[o1 + h] - flat[o2 + h] - flat[o3 + h] - flat[o4 + h]
+            t += 4
+        while t < k:
+            o1 = offsets[t]
+            for h in range(width):
+                row[h] -= flat[o1 + h]
+            t += 1
+    else:
+        while t + 4 <= k:
+            o1, o2, o3, o4 = offsets[t], offsets[t + 1], offsets[t + 2], offsets[t + 3]
+            for h in range(width):
+                row[h] = row[h] + flat[o1 + h] + flat[o2 + h] + flat[o3 + h] + flat[o4 + h]
+            t += 4
+        while t < k:
+            o1 = offsets[t]
+            for h in range(width):
+                row[h] += flat[o1 + h]
+            t += 1
 
 
 @njit(cache=True, parallel=True)
-def _gather(words, weights, out, n_positive):
-    table = _DEBRUIJN_INDEX
+def _gather_int8(words, flat, out, n_positive, offsets, acc16):
     n, n_words = words.shape
-    n_out = weights.shape[1]
-    for i in prange(n):
-        row = out[i]
-        for w in range(n_words):
-            x = words[i, w]
-            negative = w >= n_positive
-            base = (w - n_positive if negative else w) * 64
-            while x != 0:
-                low = x & (~x + _ONE)
-                b = base + table[(low * _DEBRUIJN) >> _S58]
-                if negative:
-                    for h in range(n_out):
-                        row[h] -= weights[b, h]
-                else:
-                    for h in range(n_out):
-                        row[h] += weights[b, h]
-                x ^= low
+    width = np.uint64(out.shape[1])
+    n_workers = offsets.shape[0]
+    for wk in prange(n_workers):
+        offsets_w, acc16_w = offsets[wk], acc16[wk]
+        for i in range(wk * n // n_workers, (wk + 1) * n // n_workers):
+            k = _set_bits(words[i], 0, n_positive, width, offsets_w)
+            _add_int8_rows(out[i], flat, width, offsets_w, k, acc16_w, False)
+            if n_words > n_positive:
+                k = _set_bits(words[i], n_positive, n_words, width, offsets_w)
+                _add_int8_rows(out[i], flat, width, offsets_w, k, acc16_w, True)
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _gather_float32(words, flat, out, n_positive, offsets):
+    n, n_words = words.shape
+    width = np.uint64(out.shape[1])
+    n_workers = offsets.shape[0]
+    for wk in prange(n_workers):
+        offsets_w = offsets[wk]
+        for i in range(wk * n // n_workers, (wk + 1) * n // n_workers):
+            k = _set_bits(words[i], 0, n_positive, width, offsets_w)
+            _add_float32_rows(out[i], flat, width, offsets_w, k, False)
+            if n_words > n_positive:
+                k = _set_bits(words[i], n_positive, n_words, width, offsets_w)
+                _add_float32_rows(out[i], flat, width, offsets_w, k, True)
     return out
 
 
@@ -86,15 +172,24 @@ def gather_first_layer(words, weights, out, ternary=False):
     :func:`~sklearn_projection._projection.lsh_bits` packs them); the weight rows of the
     positive bits are added in increasing b, then those of the negative bits subtracted
     in increasing b.
-    ``out`` (n x H) is pre-filled by the caller (the float32 bias, or int32 zeros for
-    int8 weights, which then accumulate exactly in int32). Rows run in parallel.
+    ``out`` (n x H) is pre-filled by the caller: the float32 bias for float32 weights
+    (then each row is added in that order, rounded to float32 at each step), or int32
+    zeros for int8 weights (which then accumulate exactly, so in any grouping). Rows run
+    in parallel, each worker with its own scratch, allocated here.
     """
     n_words = words.shape[1]
     if ternary:
         if n_words % 2:
             raise ValueError(f"ternary words hold two planes, got an odd width {n_words}.")
         n_words //= 2
-    return _gather(words, weights, out, n_words)
+    words = np.ascontiguousarray(words)
+    flat = np.ascontiguousarray(weights).reshape(-1)
+    n_workers = max(1, parallel_workers(words.shape[0]))
+    offsets = np.empty((n_workers, 64 * n_words), dtype=np.uint64)
+    if weights.dtype == np.int8:
+        acc16 = np.empty((n_workers, out.shape[1]), dtype=np.int16)
+        return _gather_int8(words, flat, out, n_words, offsets, acc16)
+    return _gather_float32(words, flat, out, n_words, offsets)
 
 
 def _as_float32(W):

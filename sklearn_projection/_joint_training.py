@@ -30,6 +30,7 @@ from sklearn.utils.validation import _check_sample_weight, column_or_1d, validat
 from threadpoolctl import threadpool_limits
 
 from . import _network as nn
+from ._embedding import RowBatch, table_rows_for
 from ._fit_state import FitStateMixin
 from ._optim import Adam
 from ._projection import LSHProjection, _physical_memory_bytes, check_total_bits
@@ -132,12 +133,14 @@ class JointTrainingMixin(FitStateMixin):
         if first_call:
             self._initialize(X, y, sample_weight, rng, proj_hidden, trainer_hidden, incremental)
         elif isinstance(self.trainer_, UnusedBuiltinTrainer) and self._builtin_trainer_used():
-            # continued with the trainer's weights turned on: it is initialised now
+            # continued with the trainer's weights turned on: it is initialised now, with
+            # the first layer the first call chose
+            table_rows = getattr(self.trainer_, "table_rows_", None)
             _check_networks_fit_in_memory(
                 X.shape[0], self._batch_rows(X), [n_bits_total, *proj_hidden, len(self.classes_)],
-                [X.shape[1], *trainer_hidden, len(self.classes_)],
+                [table_rows or X.shape[1], *trainer_hidden, len(self.classes_)],
             )
-            self.trainer_ = self._builtin_trainer(X, rng, trainer_hidden, X.dtype)
+            self.trainer_ = self._builtin_trainer(X, rng, trainer_hidden, X.dtype, table_rows)
             self._set_sizes()
 
         # an external teacher's tempered probabilities, once per fit (not per minibatch)
@@ -206,12 +209,16 @@ class JointTrainingMixin(FitStateMixin):
         dtype = X.dtype
         n_classes = len(self.classes_)
         n_bits_total = check_total_bits(self.n_projections, self.n_bits)
+        # the built-in trainer's first layer: dense over X's columns, or a bounded table of
+        # hashed rows over sparse wide X (hashed text); decided here, once, and recorded
+        table_rows = table_rows_for(X) if self.trainer is None else None
+        trainer_units = [table_rows or X.shape[1], *trainer_hidden, n_classes]
         # an unused built-in trainer (trainer_weight=0, distill_weight=0) is not sized
         _check_networks_fit_in_memory(
             X.shape[0],
             self._batch_rows(X),
             [n_bits_total, *proj_hidden, n_classes],
-            [X.shape[1], *trainer_hidden, n_classes] if self._builtin_trainer_used() else [],
+            trainer_units if self._builtin_trainer_used() else [],
         )
         self.projection_ = LSHProjection(
             n_projections=self.n_projections,
@@ -229,9 +236,10 @@ class JointTrainingMixin(FitStateMixin):
         self._trainer_param = self.trainer
         if self.trainer is None and not self._builtin_trainer_used():
             self.trainer_ = UnusedBuiltinTrainer(hidden_layer_sizes=tuple(trainer_hidden))
-            _skip_init_layers(rng, [X.shape[1], *trainer_hidden, n_classes])
+            self.trainer_.table_rows_ = table_rows
+            _skip_init_layers(rng, trainer_units)
         elif self.trainer is None:
-            self.trainer_ = self._builtin_trainer(X, rng, trainer_hidden, dtype)
+            self.trainer_ = self._builtin_trainer(X, rng, trainer_hidden, dtype, table_rows)
         else:
             self.trainer_ = fitted_teacher(
                 self.trainer, X, y, sample_weight, incremental, self.classes_
@@ -251,11 +259,12 @@ class JointTrainingMixin(FitStateMixin):
             self.best_loss_ = np.inf
         self._set_sizes()
 
-    def _builtin_trainer(self, X, rng, hidden, dtype):
+    def _builtin_trainer(self, X, rng, hidden, dtype, table_rows):
         trainer = BuiltinTrainer(hidden_layer_sizes=tuple(hidden))
         trainer.coefs_, trainer.intercepts_ = nn.init_layers(
-            rng, [X.shape[1], *hidden, len(self.classes_)], dtype
+            rng, [table_rows or X.shape[1], *hidden, len(self.classes_)], dtype
         )
+        trainer.table_rows_ = table_rows
         trainer.classes_ = self.classes_
         trainer.n_features_in_ = self.n_features_in_
         if hasattr(self, "feature_names_in_"):
@@ -318,6 +327,9 @@ class JointTrainingMixin(FitStateMixin):
         builtin_used = self._trainer_initialised() and (
             self.trainer_weight > 0 or self.distill_weight > 0
         )
+        table_rows = getattr(self.trainer_, "table_rows_", None) if builtin_used else None
+        if table_rows is not None and (not sp.issparse(X) or X.format != "csr"):
+            X = sp.csr_matrix(X)  # minibatches are sliced by rows
 
         for _ in range(1 if incremental else self.max_iter):
             if self.shuffle:
@@ -328,7 +340,9 @@ class JointTrainingMixin(FitStateMixin):
                 sw = None if sample_weight is None else sample_weight[idx]
                 q = None if teacher_proba is None else teacher_proba[idx]
                 X_b = None
-                if builtin_used:
+                if table_rows is not None:
+                    X_b = RowBatch.from_sparse(X[idx], table_rows)
+                elif builtin_used:
                     X_b = X[idx] if sp.issparse(X) else np.take(X, idx, axis=0)
                 loss = self._step(X_b, bits[idx].astype(X.dtype), eye[Y[idx]], q, sw, params)
                 accumulated += loss * len(idx)

@@ -2,7 +2,10 @@
 
 A network is a pair of lists ``coefs`` (fan_in x fan_out) and ``intercepts`` (fan_out),
 ReLU between layers and a softmax at the output, as in scikit-learn's MLPClassifier.
-The first layer's input may be a scipy sparse matrix; every other array is dense.
+The first layer's input may be a scipy sparse matrix; every other array is dense. It
+may also be a :class:`._embedding.RowBatch` (the built-in trainer over sparse wide input):
+``coefs[0]`` is then a hashed table of rows, its gradient a :class:`._embedding.RowGrad`
+over the rows the minibatch touches, and its L2 penalty counts those rows only.
 
 :func:`joint_objective` is the loss and the gradients of both networks on one minibatch
 (``λ1·CE(trainer, y) + λ2·CE(projection, q) + λ3·CE(projection, y)`` plus an L2 penalty
@@ -13,6 +16,8 @@ classifiers use :mod:`._inference`.
 
 import numpy as np
 from sklearn.utils.extmath import safe_sparse_dot
+
+from ._embedding import RowBatch, bag_backward, bag_forward, rows_sum_of_squares
 
 
 def init_layers(rng, layer_units, dtype):
@@ -30,7 +35,10 @@ def forward(X, coefs, intercepts):
     activations = [X]
     last = len(coefs) - 1
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        z = safe_sparse_dot(activations[-1], W)
+        if isinstance(activations[-1], RowBatch):
+            z = bag_forward(activations[-1], W)
+        else:
+            z = safe_sparse_dot(activations[-1], W)
         z += b
         if i != last:
             np.maximum(z, 0, out=z)
@@ -69,10 +77,13 @@ def backward(activations, delta, coefs, alpha, sw_sum):
     coef_grads = [None] * n_layers
     intercept_grads = [None] * n_layers
     for i in range(n_layers - 1, -1, -1):
-        grad = safe_sparse_dot(activations[i].T, delta, dense_output=True)
-        grad += alpha * coefs[i]
-        grad /= sw_sum
-        coef_grads[i] = grad
+        if isinstance(activations[i], RowBatch):  # only the first layer's input
+            coef_grads[i] = bag_backward(activations[i], delta, coefs[i], alpha, sw_sum)
+        else:
+            grad = safe_sparse_dot(activations[i].T, delta, dense_output=True)
+            grad += alpha * coefs[i]
+            grad /= sw_sum
+            coef_grads[i] = grad
         intercept_grads[i] = delta.sum(axis=0) / sw_sum
         if i:
             delta = delta @ coefs[i].T
@@ -80,8 +91,13 @@ def backward(activations, delta, coefs, alpha, sw_sum):
     return coef_grads, intercept_grads
 
 
-def l2_penalty(coefs, alpha, sw_sum):
-    return 0.5 * alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs) / sw_sum
+def l2_penalty(coefs, alpha, sw_sum, X=None):
+    """``alpha/2 * ||W||^2 / sw_sum`` over the layers; over the touched rows of the first
+    layer when ``X`` is a :class:`._embedding.RowBatch`."""
+    squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs[isinstance(X, RowBatch):])
+    if isinstance(X, RowBatch):
+        squares += rows_sum_of_squares(coefs[0], X.rows)
+    return 0.5 * alpha * squares / sw_sum
 
 
 def tempered(proba, temperature):
@@ -114,7 +130,9 @@ def joint_objective(
     coefs, intercepts : lists of ndarray
         The projection network.
     trainer : (coefs, intercepts) or None
-        The built-in trainer network over ``X``; None for an external teacher (then
+        The built-in trainer network over ``X`` (an array, a scipy sparse matrix, or a
+        :class:`._embedding.RowBatch` for a hashed first layer, whose gradient is then a
+        :class:`._embedding.RowGrad`); None for an external teacher (then
         ``soft_target`` is its tempered probabilities) or when training alone.
     soft_target : ndarray (n, n_classes) or None
         ``q`` for an external teacher. With the built-in trainer, ``q = softmax(z_trainer /
@@ -164,5 +182,5 @@ def joint_objective(
         if sw is not None:
             delta_t *= sw[:, None]
         trainer_grads = backward(trainer_acts, delta_t, trainer[0], alpha, sw_sum)
-        loss += l2_penalty(trainer[0], alpha, sw_sum)
+        loss += l2_penalty(trainer[0], alpha, sw_sum, X)
     return loss, projection_grads, trainer_grads

@@ -1,6 +1,14 @@
-"""Adam (Kingma & Ba, 2015) over a list of numpy arrays, updated in place."""
+"""Adam (Kingma & Ba, 2015) over a list of numpy arrays, updated in place.
+
+A gradient may be a :class:`._embedding.RowGrad` (the built-in trainer's hashed first
+layer): then only the rows it names, and their moments, are updated ("lazy" Adam, as
+TF's LazyAdam): the step count and bias correction stay global, and an untouched row keeps
+its weights and moments (no decay of the moments, no step from old momentum).
+"""
 
 import numpy as np
+
+from ._embedding import RowGrad, lazy_adam_rows
 
 
 class Adam:
@@ -12,8 +20,10 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.ms = [np.zeros_like(p) for p in params]
-        self.vs = [np.zeros_like(p) for p in params]
+        # np.zeros, not zeros_like: pages of a hashed table's moments that no feature
+        # touches are then never written (zeros_like fills them, 256 MiB at 2**16 rows)
+        self.ms = [np.zeros(p.shape, p.dtype) for p in params]
+        self.vs = [np.zeros(p.shape, p.dtype) for p in params]
 
     def update(self, params, grads):
         self.t += 1
@@ -23,6 +33,9 @@ class Adam:
             / (1 - self.beta_1**self.t)
         )
         for p, g, m, v in zip(params, grads, self.ms, self.vs):
+            if isinstance(g, RowGrad):
+                lazy_adam_rows(p, m, v, g, lr, self.beta_1, self.beta_2, self.epsilon)
+                continue
             m *= self.beta_1
             m += (1 - self.beta_1) * g
             v *= self.beta_2

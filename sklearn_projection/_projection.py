@@ -36,9 +36,64 @@ def _physical_memory_bytes():
         return 2**40
 
 
-def resolve_density(density, n_features):
-    if density == "auto":
+# "auto" density = min(1, AUTO_DENSITY_C / sqrt(mean_row_nnz)) / sqrt(n_seen); see data_density
+AUTO_DENSITY_C = 4.0
+# rows per chunk when data_density scans dense X (bounds its temporary boolean array)
+_DENSITY_CHUNK = 4096
+
+
+def data_density(X):
+    """The density ``density="auto"`` picks for training data ``X``: ``min(1/sqrt(s), 4/sqrt(s*m))``.
+
+    ``s`` is the number of features that are non-zero in at least one row of ``X`` and
+    ``m`` the mean number of non-zeros per row. Why this form:
+
+    - ``1 / sqrt(s)`` is scikit-learn's ``SparseRandomProjection`` density over the
+      columns in use. Rows with more than 16 non-zeros get less: a bit of a row sums
+      ``density * m`` of the row's non-zero inputs on average, and on wide dense rows
+      fewer is better: ``4 / sqrt(s * m)`` is a third of ``1 / sqrt(s)`` on MNIST (784
+      pixels, 150 non-zero per image: 1.8 inputs per bit instead of 5.6), where that is
+      about a point more accurate and 3x cheaper; 0.7 of it on digits (33 non-zero
+      pixels of 64), and none of it on short texts (10-16 non-zeros per row). It was
+      chosen by measuring several densities with a linear head on MNIST, digits, TREC-6
+      and SMS spam (docs/research/issue11_bits_head_density.md) and checked with the
+      default networks (docs/method.md, "Density"). Without the ``1 / sqrt(s)`` cap a
+      few dense features would get density 1, every bit a sum of all of them: on
+      iris's 4 positive features that lost 20 points.
+    - ``s`` counts only the columns the data uses, not ``n_features``: hashing texts into
+      2**20 or 2**31 columns leaves most of them empty, and empty columns change no bit.
+      So the same texts get about the same density whatever the hashing width, where
+      ``1 / sqrt(n_features)`` (scikit-learn's ``SparseRandomProjection``, this
+      library's "auto" before 0.3) would shrink with the width until no bit is ever set.
+
+    All-zero ``X`` (no information) falls back to ``1 / sqrt(n_features)``. The cost is
+    one pass over ``X`` (dense: in chunks of rows; sparse: a sort of its column indices).
+    """
+    n_rows, n_features = X.shape
+    if sp.issparse(X):
+        X = X.tocsr() if X.format not in ("csr", "csc") else X
+        data = X.data
+        cols = X.indices if X.format == "csr" else np.repeat(np.arange(n_features), np.diff(X.indptr))
+        keep = data != 0
+        nnz = int(np.count_nonzero(keep))
+        seen = np.unique(cols[keep]).size if nnz else 0
+    else:
+        used = np.zeros(n_features, dtype=bool)
+        nnz = 0
+        for start in range(0, n_rows, _DENSITY_CHUNK):
+            nonzero = X[start : start + _DENSITY_CHUNK] != 0
+            nnz += int(np.count_nonzero(nonzero))
+            used |= nonzero.any(axis=0)
+        seen = int(np.count_nonzero(used))
+    if nnz == 0 or n_rows == 0:
         return 1.0 / np.sqrt(n_features)
+    return float(min(1.0, AUTO_DENSITY_C / np.sqrt(nnz / n_rows)) / np.sqrt(seen))
+
+
+def resolve_density(density, X):
+    """The density in use: :func:`data_density` of the training data ``X`` for "auto"."""
+    if density == "auto":
+        return data_density(X)
     return float(density)
 
 
@@ -78,9 +133,11 @@ def check_bits_can_be_set(X, n_bits_total, density, density_param):
     A bit of a row can only be 1 if one of the row's non-zero features has a non-zero in
     that bit's random vector, which happens ``density x (non-zeros of the row)`` times per
     bit on average. Far below one (under :data:`MIN_NONZEROS_PER_BIT`), nearly every bit
-    of every row is 0 whatever the values, e.g. ``density="auto"`` on 2**31 - 1 hashed
-    columns (2.2e-5) with short texts, or ``density=1e-12``. All-zero data says nothing
-    about the projection and gives no warning.
+    of every row is 0 whatever the values, e.g. ``density=1e-5`` with short texts (the
+    1/sqrt(n_features) of 2**31 - 1 hashed columns is 2.2e-5). "auto" (:func:`data_density`)
+    sets at least ``min(1, 4 * sqrt(m / s))`` non-zeros per bit, so it warns only where rows
+    hold under 1/160 000 of the columns the data uses. All-zero data says nothing about the
+    projection and gives no warning.
     """
     n_rows, n_features = X.shape
     nnz = X.count_nonzero() if sp.issparse(X) else np.count_nonzero(X)
@@ -92,7 +149,7 @@ def check_bits_can_be_set(X, n_bits_total, density, density_param):
         return
     zero_share = math.exp(-per_bit)
     how = (
-        f'density="auto" (1/sqrt(n_features) = {density:.3g} for {n_features} features)'
+        f'density="auto" ({density:.3g} for {n_features} features)'
         if isinstance(density_param, str) else f"density={density:.3g}"
     )
     warnings.warn(
@@ -197,14 +254,18 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         Bits d per projection function. The output has ``T * d`` bits; only the
         product matters to the bits, the split is kept to match the paper.
     density : "auto" or float in (0, 1], default="auto"
-        Share of non-zero entries in each random vector. "auto" is
-        ``1 / sqrt(n_features)``, as in :class:`~sklearn.random_projection.SparseRandomProjection`.
-        Cost of a transform is ``O(nnz(X) * T * d * density)``. A bit of a row can only
-        be 1 if one of the row's non-zeros meets a non-zero of that bit's vector, which
-        happens ``density * nnz(row)`` times per bit on average: ``fit`` warns
-        (``UserWarning``, naming the numbers) when that is below 0.01 on its data, where
-        over 99 % of the bits are 0 whatever the input (e.g. "auto" on 2**31 - 1
-        hashed columns with short texts).
+        Share of non-zero entries in each random vector. "auto" decides it from the
+        data at ``fit`` (:func:`data_density`): ``min(1/sqrt(s), 4/sqrt(s * m))`` for
+        ``s`` columns used by the data and ``m`` non-zeros per row on average, recorded in
+        ``density_``. It does not depend on how many empty columns the input has, so
+        texts hashed into 2**20 or 2**31 columns get a usable density. (Before 0.3
+        "auto" was ``1 / sqrt(n_features)``, as in
+        :class:`~sklearn.random_projection.SparseRandomProjection`: pass that number to
+        get the old bits.) Cost of a transform is ``O(nnz(X) * T * d * density)``. A bit
+        of a row can only be 1 if one of the row's non-zeros meets a non-zero of that
+        bit's vector, which happens ``density * nnz(row)`` times per bit on average:
+        ``fit`` warns (``UserWarning``, naming the numbers) when that is below 0.01 on
+        its data, where over 99 % of the bits are 0 whatever the input.
     reading : {"binary", "ternary"}, default="binary"
         How each sum ``s = <x, r_i>`` is read. "binary": ``s > 0``, a uint8 in {0, 1}.
         "ternary": the sign of ``s``, an int8 in {-1, 0, +1}, which tells a sum of
@@ -224,7 +285,7 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     seed_ : int
         The 64-bit seed the projection matrix is regenerated from.
     density_ : float
-        The density in use.
+        The density in use (for "auto", decided from the data at ``fit``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -296,7 +357,7 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         rng = check_random_state(self.random_state)
         hi, lo = rng.randint(0, 2**32, size=2, dtype=np.uint64)
         self.seed_ = int((int(hi) << 32) | int(lo))
-        self.density_ = resolve_density(self.density, X.shape[1])
+        self.density_ = resolve_density(self.density, X)
         check_bits_can_be_set(X, n_bits_total, self.density_, self.density)
         return self
 

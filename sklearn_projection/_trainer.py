@@ -4,6 +4,11 @@ After ``fit``, :attr:`ProjectionNetClassifier.trainer_` is always a fitted class
 ``predict_proba``: a :class:`BuiltinTrainer` (the feed-forward network trained jointly
 with the projection network) or the external teacher itself. Users compare the two
 networks with ``clf.trainer_.predict(X)`` against ``clf.predict(X)``.
+
+The built-in trainer's first layer is a dense ``n_features x width`` matrix, except over
+sparse input wider than :data:`._embedding.TABLE_ROWS` columns (hashed text), where it
+is a bounded table of hashed rows trained by row-sparse Adam (:mod:`._embedding`); the
+choice is made on the first fit and recorded in ``table_rows_``.
 """
 
 import numpy as np
@@ -12,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from . import _network as nn
+from ._embedding import RowBatch
 from ._inference import LogitsClassifierMixin
 
 
@@ -31,6 +37,13 @@ class BuiltinTrainer(LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
     ----------
     coefs_, intercepts_ : list of ndarray
         Weights and biases, layer by layer (in the dtype of the training data).
+        ``coefs_[0]`` has ``n_features_in_`` rows, or ``table_rows_`` when the first layer
+        is a hashed table.
+    table_rows_ : int or None
+        None: the first layer is dense (``n_features_in_ x width``). An int: the first
+        layer is a table of that many rows, feature ``j`` reading row
+        ``_embedding.feature_rows(j, table_rows_)`` (chosen by the first fit for sparse
+        input with more than ``_embedding.TABLE_ROWS`` columns; see :mod:`._embedding`).
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -58,6 +71,9 @@ class BuiltinTrainer(LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         """Output logits of validated ``X``; raises where the dense network overflows."""
+        rows = getattr(self, "table_rows_", None)  # absent from pickles before 0.4
+        if rows is not None:
+            X = RowBatch.from_sparse(X, rows)
         z = nn.forward(X, self.coefs_, self.intercepts_)[-1]
         if not np.isfinite(z).all():
             raise ValueError(
@@ -115,7 +131,11 @@ def _skip_init_layers(rng, layer_units, chunk=1 << 20):
 
     The unused built-in trainer is not initialised, but its initial weights are still
     drawn and discarded, so that the minibatch order (drawn next) and hence the fitted
-    model stay those of sklearn-projection 0.2, where it was initialised.
+    model stay those of sklearn-projection 0.2, where it was initialised. The Mersenne
+    Twister itself is the cost (about 0.23 s per 2**18 x 256 weights; full-range uint32
+    draws, cache-sized chunks or ``random_raw`` were no faster), so what bounds it is the
+    size: a trainer over sparse input wider than ``_embedding.TABLE_ROWS`` columns has a
+    table of ``TABLE_ROWS`` rows, not ``n_features``, and that is what is skipped.
     """
     for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
         for n in (fan_in * fan_out, fan_out):  # one uniform double each, as init_layers

@@ -170,6 +170,17 @@ def test_bit_reading_quick(tmp_path):
 
 
 @needs_data
+def test_head_parity_quick(tmp_path):
+    _, out = run("head_parity", tmp_path, "--datasets", "trec6")
+    (row,) = read(out / "head_parity.csv")
+    for key in ("lr_cv", "head_alone", "head_joint"):
+        assert 0.2 < float(row[key]) <= 1.0, key  # 6 classes: far above chance (1/6) even when quick
+    assert float(row["alone_minus_lr"]) == pytest.approx(float(row["head_alone"]) - float(row["lr_cv"]), abs=1e-3)
+    assert 0 < float(row["density"]) < 1 and float(row["lr_cv_C"]) > 0
+    assert "| trec6 |" in (out / "head_parity.md").read_text()
+
+
+@needs_data
 def test_mnist_acceptance_quick(tmp_path):
     stdout, out = run("mnist_acceptance", tmp_path, "--configs", "h40")
     rows = read(out / "mnist_acceptance.csv")

@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -9,9 +10,11 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import make_pipeline
 
-from sklearn_projection import ProjectionNetClassifier
+from sklearn_projection import LSHProjection, ProjectionNetClassifier
+from sklearn_projection import _export_c as export_module
 from sklearn_projection._compact import compact_pipeline
-from sklearn_projection._export_c import generate_c
+from sklearn_projection._export_c import generate_c, projection_table
+from sklearn_projection._hashing import column_weight
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -171,6 +174,8 @@ def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(request, tmp_pat
     X[2, :5] = [1e308, -1e308, 1e-300, 5e-324, 0.0]
     X[3] = -X[3]
     X[4] = np.sign(X[4]) * 1e308  # partial sums overflow to +-inf unless rescaled
+    X[5, 0] = 1e300  # rescaled row whose tiny values underflow to +-0: sums of +-0 terms stay +0,
+    X[5, 1:] = -np.abs(X[5, 1:]) * 1e-310  # never -0 (the C reads the sign of a sum from its bits)
     classes, proba = _run(exe, _dense_text(X))
     np.testing.assert_array_equal(classes, np.searchsorted(compact.classes_, compact.predict(X)))
     np.testing.assert_allclose(proba, compact.predict_proba(X), rtol=0, atol=1e-5)
@@ -280,3 +285,97 @@ def test_c_export_refuses_prefixes_that_are_not_c_identifiers(digits_model, pref
     compact = digits_model.to_compact("int8")
     with pytest.raises(ValueError, match="prefix must be a C identifier"):
         generate_c(compact, prefix=prefix)
+
+
+# -------------------------------------------------------------- block tables, column table, layers
+
+
+def _compare(compact, exe, X):
+    expected_cls = np.searchsorted(compact.classes_, compact.predict(X))
+    expected = compact.predict_proba(X)
+    for text, sparse in ((_dense_text(X), False), (_sparse_text(X), True)):
+        classes, proba = _run(exe, text, sparse)
+        np.testing.assert_array_equal(classes, expected_cls)
+        np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-5)
+
+
+@needs_cc
+@pytest.mark.parametrize("table", [False, True], ids=["hashed", "column-table"])
+@pytest.mark.parametrize(
+    "n_projections, n_bits, density, reading",
+    [(1, 1, 1.0, "binary"),        # one bit: K_LO = N_BITS = 1, FRAC = 0, no padding entry
+     (9, 8, 1.0, "ternary"),       # 72 bits (not a multiple of 64), every column holds every bit
+     (9, 8, 0.004, "binary"),      # K_LO = 0, FRAC > 0: columns of 0 or 1 entry
+     (3, 7, 0.5, "ternary"),       # 21 bits, K_LO = 10, FRAC > 0 (one padding entry)
+     (70, 10, 0.02, "binary")],    # 700 bits: 11 words, K_LO = 14
+    ids=["one-bit", "72-bits-density-1", "k-lo-0", "21-bits", "700-bits"],
+)
+def test_c_block_tables_at_edge_sizes_match_python(digits_split, tmp_path, n_projections, n_bits, density,
+                                                   reading, table):
+    X_train, X_test, y_train, _ = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a density that leaves most bits 0 warns
+        clf = ProjectionNetClassifier(n_projections=n_projections, n_bits=n_bits, density=density, reading=reading,
+                                      trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X_train, y_train)
+    compact = clf.to_compact("int8")
+    weight = column_weight(compact.n_bits_total_, compact.density_)
+    _, source = generate_c(compact)
+    k_lo, frac = weight >> 32, weight & 0xFFFFFFFF
+    assert f"#define K_LO {k_lo}\n" in source and f"#define N_ENTRIES {k_lo + (frac != 0)}\n" in source
+    flags = ("-DPN_COLUMN_TABLE",) if table else ()
+    exe = _build(compact, tmp_path, *flags)
+    _compare(compact, exe, X_test[:120])
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3, 0.004, 1e-6])
+@pytest.mark.parametrize("n_bits_total", [1, 21, 72, 640])
+def test_projection_table_is_the_projection_of_the_python_kernels(n_bits_total, density):
+    # the ternary reading of a unit vector e_f is the sign pattern of column f of P
+    n_features = 37
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proj = LSHProjection(n_projections=n_bits_total, n_bits=1, density=density, reading="ternary",
+                             random_state=3).fit(np.eye(n_features))
+    signs = proj.transform(np.eye(n_features))  # (n_features, n_bits_total) in {-1, 0, +1}
+    table = projection_table(proj.seed_, n_features, n_bits_total, proj.density_)
+    weight = column_weight(n_bits_total, proj.density_)
+    assert table.shape == (n_features, (weight >> 32) + ((weight & 0xFFFFFFFF) != 0))
+    rebuilt = np.zeros((n_features, n_bits_total + 1), dtype=np.int64)
+    for f in range(n_features):
+        for v in table[f]:
+            assert rebuilt[f, v >> 1] == 0 or v >> 1 == n_bits_total  # one entry per bit
+            rebuilt[f, v >> 1] = 1 if v & 1 else -1
+    np.testing.assert_array_equal(rebuilt[:, :n_bits_total], signs)
+    counts = (table >> 1 != n_bits_total).sum(axis=1)
+    assert set(counts) <= {weight >> 32, (weight >> 32) + 1}
+
+
+@needs_cc
+def test_c_column_table_too_large_is_an_error_only_when_asked_for(digits_model, tmp_path, monkeypatch):
+    compact = digits_model.to_compact("int8")
+    monkeypatch.setattr(export_module, "COLUMN_TABLE_MAX_ENTRIES", 10)
+    header, source = generate_c(compact)
+    assert "no column table" in source and "not written for this model" in header
+    (tmp_path / "model.c").write_text(source)
+    (tmp_path / "model.h").write_text(header)
+    base = [CC, "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c", str(tmp_path / "model.c"),
+            "-o", str(tmp_path / "model.o")]
+    subprocess.run(base, check=True, capture_output=True, text=True)
+    proc = subprocess.run(base + ["-DPN_COLUMN_TABLE"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "PN_COLUMN_TABLE: this export has no column table" in proc.stderr
+
+
+@needs_cc
+@pytest.mark.parametrize("dtype, reading", [("int8", "binary"), ("float16", "ternary"), ("float32", "binary")])
+def test_c_wide_and_narrow_remaining_layers_match_python(digits_split, tmp_path, dtype, reading):
+    # layer 1: 300 -> 20 (more than 256 inputs, more than 16 outputs: the generic loops);
+    # layer 2: 20 -> 10 (one register accumulator per output)
+    X_train, X_test, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=10, n_bits=8, reading=reading, projection_hidden_layer_sizes=(300, 20),
+                                  trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X_train, y_train)
+    compact = clf.to_compact(dtype)
+    _, source = generate_c(compact)
+    assert "unsigned short on[300]" in source and "float s[20]" in source and "s9 = 0.0f" in source
+    for flags in ((), ("-DPN_COLUMN_TABLE",)):
+        exe = _build(compact, tmp_path, *flags)
+        _compare(compact, exe, X_test[:150])

@@ -144,6 +144,23 @@ def test_continuing_with_a_changed_structure_is_refused(change, how):
     clf.set_params(warm_start=False).fit(X, y)
 
 
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_auto_density_is_decided_once_from_the_first_data(how):
+    # "auto" depends on the data; continuing on other data keeps the density (and bits)
+    X, y = load_iris(return_X_y=True)
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=2,
+                                  warm_start=True, random_state=0)
+    clf.fit(X, y) if how == "warm_start" else clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.projection_.density_ == 0.5  # 1/sqrt(4 columns used), 4 non-zeros per row
+    sparser = X * (np.arange(4) < 2)  # would be 1/sqrt(2) if it were decided again
+    clf.fit(sparser, y) if how == "warm_start" else clf.partial_fit(sparser, y)
+    assert clf.projection_.density_ == 0.5
+    # the number "auto" chose is not "auto": the parameter changed
+    clf.set_params(density=0.5)
+    with pytest.raises(ValueError, match=r"density changed from 'auto' to 0.5"):
+        clf.fit(X, y) if how == "warm_start" else clf.partial_fit(X, y)
+
+
 def test_warm_start_may_change_what_does_not_shape_the_network():
     X, y = load_iris(return_X_y=True)
     clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=2,

@@ -175,3 +175,75 @@ def test_pickles_carry_the_reading_and_old_pickles_read_binary():
     old.__setstate__(state)
     assert old.reading == "binary" and old.get_params()["reading"] == "binary"
     np.testing.assert_array_equal(old.transform(X), (proj.transform(X) > 0).astype(np.uint8))
+
+
+# ---------------------------------------------------------------- kernel layout (speed work, same bits)
+@pytest.mark.parametrize("n_bits_total, density", [(600, 1 / 28), (600, 1 / 81), (64, 1 / 300), (37, 1.0)])
+def test_regenerated_column_tables_are_the_documented_columns_padded_with_zeros(n_bits_total, density):
+    n_features = 90
+    spec = _hashing.projection_spec(777, n_bits_total, density)
+    bit_index, value = _hashing.projection_columns(n_features, *spec)
+    K = int(np.ceil(n_bits_total * density - 1e-9))
+    assert bit_index.shape == value.shape == (n_features, K)
+    assert bit_index.dtype == np.uint32 and value.dtype == np.float64
+    assert set(np.unique(value).tolist()) <= {-1.0, 0.0, 1.0}
+    P = np.zeros((n_bits_total, n_features))
+    for f in range(n_features):
+        np.add.at(P[:, f], bit_index[f].astype(np.int64), value[f])
+        # padding (value 0.0) only after the column's own entries, at most one of it
+        assert (value[f] == 0.0).sum() <= 1 and (value[f, :-1] != 0.0).all()
+    np.testing.assert_array_equal(P, projection_matrix(777, n_bits_total, n_features, density))
+    assert _hashing.columns_nbytes(n_features, n_bits_total, density) == bit_index.nbytes + value.nbytes
+
+
+@pytest.mark.parametrize("reading", ["binary", "ternary"])
+@pytest.mark.parametrize("n_features", [64, 150, 200])
+def test_dense_rows_wider_than_a_mask_word_follow_the_documented_hash(n_features, reading):
+    """Dense rows are scanned 64 features at a time (then a tail): non-zeros at the edges
+    of each word, all-zero words, float32, and a row rescaled for its huge value."""
+    rng = np.random.RandomState(n_features)
+    X = rng.randn(80, n_features) * (rng.rand(80, n_features) < 0.3)
+    edges = [f for f in (0, 63, 64, 127, 128, 191, 192, n_features - 1) if f < n_features]
+    X[0] = 0.0
+    X[1] = 0.0
+    X[1, edges] = rng.randn(len(edges))
+    X[2, :64] = 0.0  # an all-zero first word
+    X[3] = 0.0
+    X[3, n_features - 1] = 2.0**1000  # largest |x| above 2**960: summed again, scaled
+    X[3, 0] = -1.0
+    for density in (1 / 9, 0.5):
+        P = projection_matrix(99, 130, n_features, density)
+        expected = read_sums(X @ P.T, reading)
+        np.testing.assert_array_equal(lsh_bits(X, 99, 130, density, reading=reading), expected)  # regenerated
+        np.testing.assert_array_equal(  # per-entry hashing (fewer non-zeros than features)
+            np.vstack([lsh_bits(X[i : i + 1], 99, 130, density, reading=reading) for i in range(8)]), expected[:8])
+        X32 = X[4:].astype(np.float32)
+        np.testing.assert_array_equal(lsh_bits(X32, 99, 130, density, reading=reading),
+                                      read_sums(X32.astype(np.float64) @ P.T, reading))
+
+
+@pytest.mark.parametrize("n_features", [10, 150])
+def test_dense_kernel_counts_the_rows_holding_nan_or_infinity(n_features):
+    """dense_bits reports non-finite rows found in its own pass over X (a caller that
+    skipped the separate check can refuse them); huge finite rows are not counted."""
+    import numba
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, n_features) * (rng.rand(40, n_features) < 0.3)
+    X[3, n_features // 2] = np.nan
+    X[7, -1] = np.inf
+    X[8, 0] = -np.inf
+    X[9, 1], X[9, 2] = 1e308, np.nan
+    X[10, 0] = 1e308  # finite: summed again, scaled
+    spec = _hashing.projection_spec(5, 100, 0.1)
+    old_threads = numba.get_num_threads()
+    try:
+        for columns in (_hashing.projection_columns(n_features, *spec), _hashing.NO_COLUMNS):
+            for n_workers in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+                numba.set_num_threads(n_workers)
+                args = (columns, spec, True, False, np.empty((0, 100), np.uint8), np.empty((40, 2), np.uint64),
+                        np.empty((n_workers, 100)), np.empty((n_workers, n_features), np.uint32))
+                assert _hashing.dense_bits(X, *args) == 4
+                assert _hashing.dense_bits(np.ascontiguousarray(X[10:]), *args) == 0
+    finally:
+        numba.set_num_threads(old_threads)

@@ -166,3 +166,37 @@ def test_fast_input_check_gives_what_validate_data_gives(digits_model, digits_sp
                 model.predict(X)
     with pytest.raises(ValueError, match="features, but"):
         compact.predict(X_test[:1, :10])
+
+
+@pytest.mark.parametrize("n_bits", [129, 600])
+def test_int8_gather_is_exact_at_the_extremes_of_int8(n_bits):
+    """int8 rows are summed in int16 blocks of at most 128 bits: every bit set, in both
+    planes, with weights -128 and 127 (the int16 bound holds for any int8)."""
+    W = np.where(np.arange(n_bits)[:, None] % 3 == 0, np.int8(-128), np.int8(127)) * np.ones((1, 5), np.int8)
+    W[:, 1] = -128
+    W[:, 2] = 127
+    signs = np.ones((4, n_bits), np.int8)
+    signs[1] = -1
+    signs[2, ::2] = -1
+    signs[3, : n_bits // 2] = 0
+    expected = signs.astype(np.int64) @ W.astype(np.int64)
+    out = gather_first_layer(pack_ternary(signs), W, np.zeros((4, 5), np.int32), ternary=True)
+    np.testing.assert_array_equal(out, expected)
+    out = gather_first_layer(pack_bits((signs > 0).view(np.uint8)), W, np.zeros((4, 5), np.int32))
+    np.testing.assert_array_equal(out, (signs > 0).astype(np.int64) @ W.astype(np.int64))
+
+
+def test_binary_float32_first_layer_follows_the_documented_order_exactly():
+    """bias, + W[b] for the set bits in increasing b, each step rounded to float32 (the
+    kernel adds four rows per pass; the order, and so every rounding, is the same)."""
+    rng = np.random.default_rng(3)
+    bits = (rng.random((7, 203)) < 0.6).astype(np.uint8)
+    bits[0] = 1
+    W = (rng.normal(size=(203, 6)) * 1e3 ** rng.integers(-2, 3, (203, 1))).astype(np.float32)
+    bias = rng.normal(size=6).astype(np.float32)
+    z = first_layer(pack_bits(bits), W, bias)
+    for i in range(7):
+        acc = bias.copy()
+        for b in np.flatnonzero(bits[i]):
+            acc = (acc + W[b]).astype(np.float32)
+        np.testing.assert_array_equal(z[i], acc)

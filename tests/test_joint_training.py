@@ -23,7 +23,9 @@ def test_hidden_layer_and_loss_curve(digits_split):
     assert [c.shape for c in clf.coefs_] == [(600, 32), (32, 10)]
     assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
     assert len(clf.loss_curve_) == clf.n_iter_ == 30
-    assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3
+    # with alpha=0.3 (the default since 0.3's defaults change) the L2 term keeps the joint
+    # loss higher: measured 7.21 -> 2.57 over the 30 epochs (6.84 -> 1.86 at alpha=1e-4)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 2
     assert clf.score(X_test, y_test) > 0.93
 
 

@@ -449,3 +449,143 @@ def test_tempered():
     assert_allclose(nn.tempered(nn.softmax(z), 2.5), nn.softmax(z, 2.5), rtol=1e-12)
     # A high temperature flattens towards uniform.
     assert_allclose(nn.tempered(proba[:3], 1e6), 0.25, rtol=1e-5)
+
+
+# --------------------------------------------------------------------------------------
+# The built-in trainer's hashed first layer (sklearn_projection._embedding)
+# --------------------------------------------------------------------------------------
+
+from sklearn_projection import _embedding as emb  # noqa: E402
+
+WIDE = 1000  # input columns of the hashed-layer cases, hashed into TABLE rows
+TABLE = 8  # rows of their table: several features share a row
+
+
+def ref_feature_rows(indices, n_rows):
+    """Fibonacci hashing written from its definition with Python integers."""
+    shift = 64 - (n_rows.bit_length() - 1)
+    return np.array([((int(j) * 0x9E3779B97F4A7C15) % 2**64) >> shift for j in indices])
+
+
+def test_feature_rows_definition():
+    rng = np.random.RandomState(0)
+    indices = np.concatenate([np.arange(50), rng.randint(0, 2**62, size=200, dtype=np.int64),
+                              [2**31 - 1, 2**31, 2**40 + 7]])
+    for n_rows in (1, 2, 8, 2**16):
+        rows = emb.feature_rows(indices, n_rows)
+        assert_array_equal(rows, ref_feature_rows(indices, n_rows))
+        assert rows.min() >= 0 and rows.max() < n_rows
+    # consecutive features spread over the table (each of 8 rows gets 1000/8 +- 20%)
+    counts = np.bincount(emb.feature_rows(np.arange(WIDE), TABLE), minlength=TABLE)
+    assert counts.min() > 0.8 * WIDE / TABLE and counts.max() < 1.2 * WIDE / TABLE
+
+
+def make_hashed_case(trainer_hidden, n_classes, weights, alpha, seed=0):
+    """A case with the built-in trainer over a sparse WIDE-column X whose first layer is a
+    TABLE-row hashed table; some rows of X have two features in one table row, one
+    row of X is empty, and some table rows are touched by no feature of the batch."""
+    case = make_case("all_builtin", (5,), trainer_hidden, n_classes, weights, alpha, seed)
+    rng = np.random.RandomState(seed + 100)
+    touched = rng.choice(TABLE, size=5, replace=False)  # 3 table rows stay untouched
+    pool = np.flatnonzero(np.isin(emb.feature_rows(np.arange(WIDE), TABLE), touched))
+    X = sp.lil_matrix((N_ROWS, WIDE))
+    for i in range(N_ROWS):
+        if i == 3:
+            continue  # an empty row
+        for j in rng.choice(pool, size=rng.randint(1, 6), replace=False):
+            X[i, j] = rng.normal()
+    X = X.tocsr()
+    case["X_wide"] = X
+    case["X"] = emb.RowBatch.from_sparse(X, TABLE)
+    coefs, intercepts = nn.init_layers(rng, [TABLE, *trainer_hidden, n_classes], np.float64)
+    coefs[0] *= 10  # Glorot over 8 rows is small next to the rest; any scale checks the maths
+    case["trainer"] = (coefs, intercepts)
+    return case
+
+
+def ref_hashed_trainer_part(case, t_coefs, t_intercepts):
+    """λ1·CE(trainer, Y) + alpha/2 (||rows touched by X||² + ||other layers||²) / sum(sw),
+    where feature j reads row ref_feature_rows(j) of the table."""
+    X = case["X_wide"]
+    rows_of = ref_feature_rows(np.arange(WIDE), TABLE)
+    W_full = t_coefs[0][rows_of]  # WIDE x width: each feature's row
+    z = ref_logits(X, [W_full, *t_coefs[1:]], t_intercepts)
+    touched = np.unique(rows_of[X.indices])
+    sw_sum = N_ROWS if case["sw"] is None else np.sum(case["sw"])
+    penalty = np.sum(t_coefs[0][touched] ** 2) + sum(np.sum(W * W) for W in t_coefs[1:])
+    return case["lam1"] * ref_cross_entropy(case["Y"], z, case["sw"]) + 0.5 * case["alpha"] * penalty / sw_sum
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+@pytest.mark.parametrize("weights", [None, "with_zeros"])
+@pytest.mark.parametrize("trainer_hidden", [(), (6,)])
+def test_hashed_first_layer_gradient(trainer_hidden, weights, alpha):
+    """Loss and gradients of the trainer with a hashed first layer against finite
+    differences of the objective written from its definition (lazy L2 over the touched
+    rows); the untouched rows of the table get no gradient at all."""
+    case = make_hashed_case(trainer_hidden, 3, weights, alpha)
+    t_coefs, t_intercepts = case["trainer"]
+    loss, _, (tc, ti) = call(case)
+    q = scipy_softmax(ref_logits(case["X_wide"], [t_coefs[0][ref_feature_rows(np.arange(WIDE), TABLE)],
+                                                  *t_coefs[1:]], t_intercepts) / TEMPERATURE, axis=1)
+    expected = ref_projection_part(case, case["coefs"], case["intercepts"], q)
+    expected += ref_hashed_trainer_part(case, t_coefs, t_intercepts)
+    assert_allclose(loss, expected, rtol=1e-12)
+
+    assert isinstance(tc[0], emb.RowGrad)
+    assert_array_equal(tc[0].rows, np.unique(emb.feature_rows(case["X_wide"].indices, TABLE)))
+    assert len(tc[0].rows) < TABLE  # the case leaves rows untouched
+    analytic = [tc[0].toarray(TABLE), *tc[1:], *ti]
+    num = numerical_gradient(
+        lambda: ref_hashed_trainer_part(case, t_coefs, t_intercepts), t_coefs + t_intercepts
+    )
+    for a, n in zip(analytic, num):
+        assert a.shape == n.shape
+        assert_allclose(a, n, rtol=1e-5, atol=1e-8)
+    untouched = np.setdiff1d(np.arange(TABLE), tc[0].rows)
+    assert_array_equal(num[0][untouched], 0.0)
+
+
+def test_hashed_first_layer_is_the_dense_layer_over_the_rows():
+    """Forward equals a dense first layer over X mapped onto the table's rows (X @ M, M
+    the one-hot feature -> row matrix); with alpha=0 the table's gradient is that dense
+    layer's gradient (zero on untouched rows); with alpha > 0 they differ exactly by the
+    dense layer's decay of the untouched rows."""
+    for alpha in (0.0, 0.3):
+        case = make_hashed_case((6,), 3, "with_zeros", alpha)
+        M = sp.csr_matrix((np.ones(WIDE), (np.arange(WIDE), emb.feature_rows(np.arange(WIDE), TABLE))),
+                          shape=(WIDE, TABLE))
+        dense_X = (case["X_wide"] @ M).toarray()
+        hashed = call(case)
+        dense = call(case, X=dense_X)
+        z_hashed = nn.forward(case["X"], *case["trainer"])[-1]
+        assert_allclose(z_hashed, nn.forward(dense_X, *case["trainer"])[-1], rtol=1e-12)
+        rows = hashed[2][0][0].rows
+        untouched = np.setdiff1d(np.arange(TABLE), rows)
+        G_dense = dense[2][0][0]
+        assert_allclose(hashed[2][0][0].values, G_dense[rows], rtol=1e-12, atol=1e-15)
+        sw_sum = case["sw"].sum()
+        assert_allclose(G_dense[untouched], alpha * case["trainer"][0][0][untouched] / sw_sum,
+                        rtol=1e-12, atol=1e-15)
+        for a, b in zip(hashed[2][0][1:] + hashed[2][1], dense[2][0][1:] + dense[2][1]):
+            assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+        penalty_gap = 0.5 * alpha * np.sum(case["trainer"][0][0][untouched] ** 2) / sw_sum
+        assert_allclose(dense[0] - hashed[0], penalty_gap, rtol=1e-9, atol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_batch_from_any_input_and_dtypes(dtype):
+    rng = np.random.RandomState(0)
+    X = sp.random(20, WIDE, density=0.01, format="csr", random_state=rng, dtype=dtype)
+    batch = emb.RowBatch.from_sparse(X, TABLE)
+    M = sp.csr_matrix((np.ones(WIDE), (np.arange(WIDE), ref_feature_rows(np.arange(WIDE), TABLE))),
+                      shape=(WIDE, TABLE))
+    assert batch.dtype == dtype
+    assert_allclose(batch.to_csr().toarray(), (X @ M).toarray(), rtol=1e-6)
+    for other in (X.tocsc(), X.toarray(), sp.csr_array(X)):
+        b = emb.RowBatch.from_sparse(other, TABLE)
+        assert_array_equal(b.to_csr().toarray(), batch.to_csr().toarray())
+    table = rng.normal(size=(TABLE, 4)).astype(dtype)
+    out = emb.bag_forward(batch, table)
+    assert out.dtype == dtype
+    assert_allclose(out, batch.to_csr() @ table, rtol=1e-5 if dtype == np.float32 else 1e-12)

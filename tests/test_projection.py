@@ -2,6 +2,8 @@
 
 import pickle
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -200,11 +202,11 @@ def _short_rows(n_rows, n_features, per_row, seed=0):
 
 @pytest.mark.parametrize(
     "n_features, density",
-    [(2**31 - 1, "auto"), (30, 1e-12), (2**20, 1e-5)],
+    [(2**31 - 1, 2**-15.5), (30, 1e-12), (2**20, 1e-5)],
 )
 def test_a_projection_that_cannot_set_bits_is_reported(n_features, density):
-    # issue 14 item 5: 20 non-zeros per row and density 2.2e-5 ("auto" on 2**31-1 columns)
-    # give 4e-4 expected non-zeros per bit: every bit of nearly every row is 0, silently
+    # issue 14 item 5: 20 non-zeros per row and density 2.2e-5 (1/sqrt(2**31-1), the "auto"
+    # before 0.3) give 4e-4 expected non-zeros per bit: nearly every bit of every row is 0
     X = _short_rows(50, n_features, 20)
     proj = LSHProjection(density=density, random_state=0)
     with pytest.warns(UserWarning, match=r"non-zeros per bit.*mean [\d.]+ non-zeros per row.*raise density"):
@@ -212,7 +214,43 @@ def test_a_projection_that_cannot_set_bits_is_reported(n_features, density):
     assert proj.transform(X).mean() < 0.01  # what the warning is about
 
 
-@pytest.mark.parametrize("n_features, density", [(2**14, "auto"), (30, "auto"), (30, 0.05)])
+def test_auto_density_is_decided_from_the_columns_the_data_uses():
+    # the same texts hashed into 2**10 or 2**31 - 1 columns: "auto" depends on the columns
+    # the rows use (s) and their non-zeros per row (m), not on the empty columns
+    narrow = _short_rows(200, 2**10, 20)
+    wide = narrow.copy()
+    wide.indices = (wide.indices.astype(np.int64) * 2_000_003 + 7).astype(np.int32)  # < 2**31 - 1
+    wide = sp.csr_matrix((wide.data, wide.indices, wide.indptr), shape=(200, 2**31 - 1))
+    wide.sort_indices()
+    s, m = np.unique(narrow.indices).size, narrow.count_nonzero() / 200
+    assert m > 16  # duplicates summed: a few rows have 19 non-zeros
+    expected = 4 / np.sqrt(s * m)
+    for X in (narrow, wide, narrow.tocsc(), narrow.toarray()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nothing to warn about at full width either
+            proj = LSHProjection(random_state=0).fit(X)
+        assert proj.density_ == pytest.approx(expected, rel=1e-12), type(X)
+    bits = LSHProjection(random_state=0).fit(wide).transform(wide)
+    # 4 * sqrt(m / s) ~ 0.6 non-zero inputs per bit: a healthy share of bits is set
+    assert 0.2 < bits.mean() < 0.5
+    # explicit zeros and columns that are never non-zero are not counted
+    padded = sp.csr_matrix(narrow.toarray())
+    padded.data[:5] = 0.0
+    assert LSHProjection().fit(padded).density_ == pytest.approx(
+        4 / np.sqrt(np.unique(padded.indices[padded.data != 0]).size * (padded.count_nonzero() / 200))
+    )
+    # dense, 32 of 40 columns used, 32 non-zeros per row: 4 / sqrt(32 * 32); in as many
+    # chunks of rows as it takes
+    dense = np.random.RandomState(0).rand(9000, 40) * (np.arange(40) < 32)
+    assert LSHProjection().fit(dense).density_ == pytest.approx(4 / 32)
+    # 16 or fewer non-zeros per row: 1/sqrt(s) (9 columns used of 12)
+    assert LSHProjection().fit(dense[:, 23:35]).density_ == pytest.approx(1 / 3)
+    assert LSHProjection().fit(np.eye(3)).density_ == pytest.approx(1 / np.sqrt(3))
+    # all-zero data falls back to 1/sqrt(n_features)
+    assert LSHProjection().fit(np.zeros((4, 25))).density_ == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("n_features, density", [(2**14, "auto"), (2**31 - 1, "auto"), (30, "auto"), (30, 0.05)])
 def test_projections_that_set_bits_do_not_warn(n_features, density):
     import warnings
 

@@ -1,0 +1,327 @@
+"""Vocabulary-free text classifiers at equal int8 bytes (issue 12's accuracy acceptance).
+
+What a device would ship to classify raw text with no vocabulary, each model int8 by ONE rule and
+counted by ONE rule (those of ``benchmarks/equal_bytes.py``: symmetric per output column, float32
+biases and scales; 1 byte per weight + 4 per bias + 4 per scale):
+
+* **ProjectionNet**: ``NgramHasher`` (2**20 columns; it ships only its settings, counted here as
+  ``HASHER_BYTES`` = 9 int32 fields, the ``ngh_params`` of its C twin) ->
+  ``ProjectionNetClassifier`` -> ``to_compact("int8")``, bytes = ``size_bytes`` (which includes the
+  compact model's header) + ``HASHER_BYTES``; accuracy = the compact int8 model's ``score``.
+  Variants (``PN_CONFIGS``): head (linear over many bits, or one hidden layer over fewer), bit
+  reading, density (a multiple of the library's "auto"), hasher weighting, and how it is taught:
+  alone (``trainer_weight=distill_weight=0``), distilled from an external teacher
+  (``trainer=LogisticRegression`` over the same 2**20 NgramHasher features, C by cross-validation)
+  or jointly with the built-in trainer (its sparse first layer, where the library has it).
+* **Peers** (deterministic, one run): a linear model (``LogisticRegression``, C by 3-fold
+  cross-validation on a small grid) over ``2**k`` hashed columns at the largest ``k`` whose int8
+  bytes fit the budget (``n_out * (2**k + 8)``, ``n_out`` = 1 for a binary problem, else the
+  number of classes), over three featurisers that ship no vocabulary: ``HashingVectorizer(word
+  1-2-grams, alternate_sign=True)``, ``NgramHasher()`` (word 1-2 + char 2-4-grams, sublinear, l2)
+  and ``NgramHasher(char_ngram_range=None)`` (word 1-2-grams). Also at ``k - 1`` and ``k - 2`` for
+  the curve. The best of them at the budget is "the best peer".
+
+Data: TREC-6 and SMS spam from ``benchmarks.datasets.load_text`` (stratified 75/25,
+``random_state=0``); features float32. Seeds vary the ProjectionNet (projection, initialisation,
+shuffling); the split is fixed. Every fit is appended to ``text_vocab_free_<dataset>.csv`` as it
+finishes (a rerun resumes, skipping (config, seed) pairs already there); the summary is
+``text_vocab_free.csv`` (mean, sd over seeds) and ``text_vocab_free.md``.
+
+    python -m benchmarks.text_vocab_free                      # full run into benchmarks/results
+    python -m benchmarks.text_vocab_free --quick              # tiny slices, seconds, temporary dir
+    python -m benchmarks.text_vocab_free --datasets trec6 --seeds 0 --configs lin8192,h64x800
+    python -m benchmarks.text_vocab_free --report-only        # tables from the CSVs
+
+Run it with ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`` on a shared machine.
+"""
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the project root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+
+from benchmarks import _common as C
+from benchmarks.datasets import load_text
+from benchmarks.equal_bytes import Int8Net
+from sklearn_projection import NgramHasher, ProjectionNetClassifier
+from sklearn_projection._projection import data_density
+
+DATASETS = ("trec6", "sms_spam")
+BUDGET = 65_536  # 64 KiB: model + hasher settings
+HASHER_BYTES = 36  # NgramHasher's settings as 9 int32 fields (c_params / ngh_params)
+C_GRID = (1.0, 10.0, 100.0, 1000.0)
+COLUMNS = ["dataset", "family", "config", "featurizer", "seed", "accuracy_int8", "accuracy_float", "model_bytes",
+           "featurizer_bytes", "total_bytes", "n_iter", "fit_s", "detail"]
+SUMMARY = ["dataset", "family", "config", "featurizer", "n_seeds", "accuracy_int8", "accuracy_int8_std",
+           "accuracy_int8_min", "accuracy_int8_max", "accuracy_float", "total_bytes", "detail"]
+
+# featurisers that ship no vocabulary; "ngh*" are NgramHasher settings (2**20 columns unless a width is given)
+FEATURIZERS = {
+    "ngh": dict(),
+    "ngh_count": dict(weighting="count"),
+    "ngh_words": dict(char_ngram_range=None),
+}
+
+# ProjectionNet variants: name -> (featuriser, n_projections, n_bits, hidden layers, reading, density factor
+# (x "auto"), teacher "alone" | "lr" | "joint", extra keyword arguments)
+PN_CONFIGS = {
+    # linear heads over many bits
+    "lin8192": ("ngh", 256, 32, (), "ternary", 1.0, "alone", {}),
+    "lin8192-binary": ("ngh", 256, 32, (), "binary", 1.0, "alone", {}),
+    "lin8192-d/4": ("ngh", 256, 32, (), "ternary", 0.25, "alone", {}),
+    "lin8192-d/16": ("ngh", 256, 32, (), "ternary", 1 / 16, "alone", {}),
+    "lin8192-dx4": ("ngh", 256, 32, (), "ternary", 4.0, "alone", {}),
+    "lin8192-count": ("ngh_count", 256, 32, (), "ternary", 1.0, "alone", {}),
+    "lin8192-words": ("ngh_words", 256, 32, (), "ternary", 1.0, "alone", {}),
+    "lin8192-a0.03": ("ngh", 256, 32, (), "ternary", 1.0, "alone", dict(alpha=0.03)),
+    "lin8192-lr": ("ngh", 256, 32, (), "ternary", 1.0, "lr", {}),
+    "lin8192-joint": ("ngh", 256, 32, (), "ternary", 1.0, "joint", {}),
+    "lin16384": ("ngh", 512, 32, (), "ternary", 1.0, "alone", {}),
+    "lin32000": ("ngh", 1000, 32, (), "ternary", 1.0, "alone", {}),
+    "lin32000-lr": ("ngh", 1000, 32, (), "ternary", 1.0, "lr", {}),
+    # one hidden layer over fewer bits
+    "h64x800": ("ngh", 80, 10, (64,), "ternary", 1.0, "alone", {}),
+    "h64x800-lr": ("ngh", 80, 10, (64,), "ternary", 1.0, "lr", {}),
+    "h64x800-joint": ("ngh", 80, 10, (64,), "ternary", 1.0, "joint", {}),
+    "h32x1600": ("ngh", 160, 10, (32,), "ternary", 1.0, "alone", {}),
+    "h32x1600-lr": ("ngh", 160, 10, (32,), "ternary", 1.0, "lr", {}),
+}
+DEFAULT_CONFIGS = {
+    "trec6": ["lin8192", "lin8192-binary", "lin8192-d/4", "lin8192-dx4", "lin8192-count", "lin8192-lr",
+              "h64x800", "h64x800-lr", "h32x1600", "h32x1600-lr"],
+    "sms_spam": ["lin8192", "lin16384", "lin32000", "lin32000-lr", "lin8192-count", "h64x800", "h64x800-lr"],
+}
+QUICK_CONFIGS = ["lin8192", "h64x800-lr"]
+
+
+class ColumnSubset(TransformerMixin, BaseEstimator):
+    """Keeps the given columns of a sparse matrix (the teacher's way to skip 2**20 - s empty ones)."""
+
+    def __init__(self, columns=None):
+        self.columns = columns
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X[:, self.columns]
+
+
+def featurizer(key, n_features=2**20):
+    return NgramHasher(n_features=n_features, **FEATURIZERS[key])
+
+
+def linear_bytes(n_columns, n_classes):
+    n_out = 1 if n_classes == 2 else n_classes
+    return n_out * (n_columns + 8)
+
+
+def choose_C(X, y, grid, seed=0):
+    if len(grid) == 1:
+        return float(grid[0])
+    cv = StratifiedKFold(3, shuffle=True, random_state=seed)
+    gs = GridSearchCV(LogisticRegression(max_iter=1000), {"C": list(grid)}, cv=cv, refit=False).fit(X, y)
+    return float(gs.best_params_["C"])
+
+
+def run_dataset(name, args, out_csv):
+    t_train, t_test, y_train, y_test = load_text(name)
+    if args.quick:
+        t_train, t_test, y_train, y_test = t_train[:600], t_test[:300], y_train[:600], y_test[:300]
+    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    n_classes = len(np.unique(y_train))
+    grid = [10.0] if args.quick else C_GRID
+    rows, done = [], set()
+    if Path(out_csv).exists():  # resume
+        rows = [{k: C._parse(v) for k, v in r.items()} for r in C.read_csv(out_csv)]
+        done = {(r["config"], int(r["seed"])) for r in rows}
+        C.log(f"   resuming: {len(done)} rows already in {out_csv}")
+    C.log(f"== {name}: {len(t_train)} train / {len(t_test)} test texts, {n_classes} classes")
+
+    def record(family, config, feat, seed, acc8, accf, model_b, feat_b, n_iter, fit_s, detail=""):
+        r = dict(dataset=name, family=family, config=config, featurizer=feat, seed=seed, accuracy_int8=acc8,
+                 accuracy_float=accf, model_bytes=int(model_b), featurizer_bytes=int(feat_b),
+                 total_bytes=int(model_b + feat_b), n_iter=n_iter, fit_s=fit_s, detail=detail)
+        rows.append(r)
+        C.write_csv(rows, out_csv, COLUMNS)
+        C.log(f"   {config:44s} seed {seed}  int8 {acc8:.4f}  float {accf:.4f}  {r['total_bytes']:>7,} B  "
+              f"fit {fit_s:.1f}s  {detail}")
+
+    feats = {}
+
+    def features(key):
+        if key not in feats:
+            h = featurizer(key)
+            feats[key] = (h.transform(t_train).astype(np.float32), h.transform(t_test).astype(np.float32))
+        return feats[key]
+
+    # -- peers: LR over 2**k hashed columns, k the largest within the budget (and k-1, k-2)
+    k_max = max(k for k in range(4, 31) if linear_bytes(2**k, n_classes) <= BUDGET)
+    ks = [k_max] if args.quick else [k_max - 2, k_max - 1, k_max]
+    if not args.no_peers:
+        for k in ks:
+            for feat, make in (
+                    ("HashingVectorizer", lambda nf: HashingVectorizer(n_features=nf, ngram_range=(1, 2),
+                                                                       alternate_sign=True, dtype=np.float32)),
+                    ("ngh", lambda nf: featurizer("ngh", nf)),
+                    ("ngh_words", lambda nf: featurizer("ngh_words", nf))):
+                cfg = f"{feat}(2^{k}) + LR"
+                if (cfg, 0) in done:
+                    continue
+                v = make(2**k)
+                Xtr, Xte = v.transform(t_train), v.transform(t_test)
+                t = time.perf_counter()
+                c = choose_C(Xtr, y_train, grid)
+                est = LogisticRegression(C=c, max_iter=1000).fit(Xtr, y_train)
+                fit_s = time.perf_counter() - t
+                net = Int8Net.of(est)
+                record("peer", cfg, feat, 0, net.score(Xte, y_test), est.score(Xte, y_test), net.bytes,
+                       0 if feat == "HashingVectorizer" else HASHER_BYTES, "", fit_s, f"C={c:g}")
+
+    # -- the external teacher: LR over the full-width features, C by CV (one per featuriser). It is
+    # fitted on the columns the training texts use (the same optimum: an L2-penalised weight of a
+    # column that is 0 in every training row is 0), 30-40 thousand of 2**20, which makes lbfgs ~30x faster
+    teachers = {}
+
+    def teacher(feat):
+        if feat not in teachers:
+            Xtr, Xte = features(feat)
+            used = np.unique(Xtr.indices)
+            t = time.perf_counter()
+            c = choose_C(Xtr[:, used], y_train, grid)
+            teachers[feat] = make_pipeline(ColumnSubset(used), LogisticRegression(C=c, max_iter=1000)).fit(Xtr, y_train)
+            C.log(f"   teacher LR over {feat} 2^20 ({used.size} columns used): C={c:g}, test "
+                  f"{teachers[feat].score(Xte, y_test):.4f}, {time.perf_counter() - t:.1f}s")
+        return teachers[feat]
+
+    configs = args.configs.split(",") if args.configs else (QUICK_CONFIGS if args.quick else DEFAULT_CONFIGS[name])
+    for seed in args.seeds:
+        for cfg in configs:
+            if (cfg, seed) in done:
+                continue
+            feat, T, d, head, reading, dfac, teach, extra = PN_CONFIGS[cfg]
+            Xtr, Xte = features(feat)
+            dens = min(1.0, dfac * data_density(Xtr))
+            kw = dict(n_projections=T, n_bits=d, projection_hidden_layer_sizes=head, reading=reading,
+                      density="auto" if dfac == 1.0 else dens, random_state=seed,
+                      max_iter=5 if args.quick else args.max_iter)
+            kw.update(extra)
+            if teach == "alone":
+                kw.update(trainer_weight=0.0, distill_weight=0.0)
+            elif teach == "lr":
+                from sklearn.frozen import FrozenEstimator
+
+                kw.update(trainer=FrozenEstimator(teacher(feat)))
+            clf = ProjectionNetClassifier(**kw)
+            t = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                clf.fit(Xtr, y_train)
+            fit_s = time.perf_counter() - t
+            compact = clf.to_compact("int8")
+            record("ProjectionNet", cfg, feat, seed, compact.score(Xte, y_test), clf.score(Xte, y_test),
+                   compact.size_bytes, HASHER_BYTES, clf.n_iter_, fit_s,
+                   f"T={T} d={d} head={head or 'linear'} {reading} density={clf.projection_.density_:.3g} {teach}"
+                   + "".join(f" {k}={v}" for k, v in extra.items()))
+    return rows
+
+
+# ------------------------------------------------------------------------------ report
+def summarize(rows):
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["family"], r["config"]), []).append(r)
+    out = []
+    for (ds, fam, cfg), rs in groups.items():
+        acc = np.array([float(r["accuracy_int8"]) for r in rs])
+        out.append(dict(dataset=ds, family=fam, config=cfg, featurizer=rs[0]["featurizer"], n_seeds=len(rs),
+                        accuracy_int8=acc.mean(), accuracy_int8_std=acc.std(ddof=1) if len(rs) > 1 else 0.0,
+                        accuracy_int8_min=acc.min(), accuracy_int8_max=acc.max(),
+                        accuracy_float=float(np.mean([float(r["accuracy_float"]) for r in rs])),
+                        total_bytes=int(max(int(r["total_bytes"]) for r in rs)), detail=rs[0]["detail"]))
+    return sorted(out, key=lambda r: (r["dataset"], r["total_bytes"], r["config"]))
+
+
+def report(rows, out_dir, datasets):
+    summ = summarize(rows)
+    C.write_csv(summ, Path(out_dir) / "text_vocab_free.csv", SUMMARY)
+    fmt = (lambda r: f"{r['accuracy_int8']:.4f} ± {r['accuracy_int8_std']:.4f} ({r['n_seeds']})"
+           if r["n_seeds"] > 1 else f"{r['accuracy_int8']:.4f} (1)")
+    lines = ["# Vocabulary-free text classifiers at equal int8 bytes", "",
+             f"Budget {BUDGET:,} bytes (model + hasher settings). Every model int8 by one rule (symmetric per "
+             "output column, float32 biases and scales); ProjectionNet bytes = `to_compact(\"int8\").size_bytes` + "
+             f"{HASHER_BYTES} for the NgramHasher settings. Accuracy on the test split (stratified 75/25, "
+             "random_state=0), mean ± sd over seeds (number of seeds).", "",
+             "Command: `OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m benchmarks.text_vocab_free`", ""]
+    for ds in datasets:
+        s = [r for r in summ if r["dataset"] == ds]
+        if not s:
+            continue
+        within = [r for r in s if r["total_bytes"] <= BUDGET]
+        peers = [r for r in within if r["family"] == "peer"]
+        pns = [r for r in within if r["family"] == "ProjectionNet"]
+        lines += [f"## {ds}", ""]
+        if peers and pns:
+            bp = max(peers, key=lambda r: r["accuracy_int8"])
+            bn = max(pns, key=lambda r: r["accuracy_int8"])
+            lines += ["| best at ≤ budget | bytes | int8 accuracy |", "|---|---|---|",
+                      f"| ProjectionNet {bn['config']} | {bn['total_bytes']:,} | {fmt(bn)} |",
+                      f"| peer {bp['config']} | {bp['total_bytes']:,} | {fmt(bp)} |",
+                      f"| difference (points) | | {100 * (bn['accuracy_int8'] - bp['accuracy_int8']):+.2f} |", ""]
+        lines += ["| family | config | bytes | int8 accuracy | float accuracy | detail |",
+                  "|---|---|---|---|---|---|"]
+        for r in s:
+            lines.append(f"| {r['family']} | {r['config']} | {r['total_bytes']:,} | {fmt(r)} | "
+                         f"{r['accuracy_float']:.4f} | {r['detail']} |")
+        lines.append("")
+    path = Path(out_dir) / "text_vocab_free.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="benchmarks.text_vocab_free", description=__doc__.split("\n")[0])
+    C.common_args(ap, DATASETS)
+    ap.add_argument("--seeds", default="0,1,2", help="comma-separated ProjectionNet seeds")
+    ap.add_argument("--configs", default=None, help="comma-separated subset of: " + ",".join(PN_CONFIGS))
+    ap.add_argument("--max-iter", type=int, default=200, help="ProjectionNet epochs at most (default 200)")
+    ap.add_argument("--no-peers", action="store_true", help="skip the peers")
+    ap.add_argument("--report-only", action="store_true")
+    args = ap.parse_args(argv)
+    args.seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    datasets = [d for d in args.datasets.split(",") if d]
+    for d in datasets:
+        if d not in DATASETS:
+            ap.error(f"unknown data set {d!r}; known: {', '.join(DATASETS)}")
+    if args.configs:
+        bad = [c for c in args.configs.split(",") if c not in PN_CONFIGS]
+        if bad:
+            ap.error(f"unknown configs {bad}; known: {', '.join(PN_CONFIGS)}")
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except Exception:  # pragma: no cover - numba is a dependency
+        pass
+    if not args.report_only:
+        for d in datasets:
+            run_dataset(d, args, Path(args.out_dir) / f"text_vocab_free_{d}.csv")
+    rows = C.read_per_dataset(args.out_dir, "text_vocab_free", DATASETS)
+    path = report(rows, args.out_dir, DATASETS)
+    print(path.read_text())
+    C.written(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""benchmarks/text_vocab_free.py --quick runs end to end (tiny slices, seconds) and writes what it
+promises into a temporary directory, never into the committed results. No timing or accuracy
+level is asserted beyond "far above chance"; the byte counts are checked against the int8 rule."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+needs_data = pytest.mark.skipif(
+    not DATA.exists() and not os.environ.get("SKLEARN_PROJECTION_DATA"),
+    reason="benchmark data not available offline",
+)
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_linear_bytes_and_budget():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.text_vocab_free import BUDGET, linear_bytes
+
+    # binary problems have one output column (LogisticRegression's coef_), others one per class:
+    # 1 byte per weight + float32 bias + float32 scale per column
+    assert linear_bytes(2**15, 2) == 2**15 + 8
+    assert linear_bytes(2**13, 6) == 6 * (2**13 + 8)
+    assert linear_bytes(2**16, 2) > BUDGET >= linear_bytes(2**15, 2)
+    assert linear_bytes(2**14, 6) > BUDGET >= linear_bytes(2**13, 6)
+
+
+@needs_data
+def test_text_vocab_free_quick(tmp_path):
+    results = ROOT / "benchmarks" / "results"
+    before = {p: p.stat().st_mtime_ns for p in results.glob("text_vocab_free*")}
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path))
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.setdefault(var, "1")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.text_vocab_free", "--quick", "--out-dir", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {p: p.stat().st_mtime_ns for p in results.glob("text_vocab_free*")} == before  # committed untouched
+
+    for ds, n_classes, k in (("trec6", 6, 13), ("sms_spam", 2, 15)):
+        rows = read(out / f"text_vocab_free_{ds}.csv")
+        peers = [r for r in rows if r["family"] == "peer"]
+        pns = [r for r in rows if r["family"] == "ProjectionNet"]
+        # peers at the largest power-of-two width within 64 KiB, one per featuriser
+        assert [r["config"] for r in peers] == [f"HashingVectorizer(2^{k}) + LR", f"ngh(2^{k}) + LR",
+                                                f"ngh_words(2^{k}) + LR"]
+        n_out = 1 if n_classes == 2 else n_classes
+        for r in peers:
+            assert int(r["model_bytes"]) == n_out * (2**k + 8)
+        assert [r["config"] for r in pns] == ["lin8192", "h64x800-lr"]
+        for r in rows:
+            assert 1.5 / n_classes < float(r["accuracy_int8"]) <= 1.0, r  # far above chance even when quick
+            assert int(r["total_bytes"]) == int(r["model_bytes"]) + int(r["featurizer_bytes"])
+        # the compact int8 model: at least its weights (bits x outputs, or bits x 64 + 64 x outputs)
+        lin, h64 = pns
+        assert int(lin["model_bytes"]) >= 8192 * 2 + 2 * 8
+        assert int(h64["model_bytes"]) >= 800 * 64 + 64 * 2
+        assert "ternary" in lin["detail"] and "alone" in lin["detail"] and "lr" in h64["detail"]
+    summary = read(out / "text_vocab_free.csv")
+    assert {(r["dataset"], r["config"]) for r in summary} == {
+        (ds, c) for ds, k in (("trec6", 13), ("sms_spam", 15))
+        for c in (f"HashingVectorizer(2^{k}) + LR", f"ngh(2^{k}) + LR", f"ngh_words(2^{k}) + LR", "lin8192",
+                  "h64x800-lr")}
+    md = (out / "text_vocab_free.md").read_text()
+    assert md.count("| best at ≤ budget |") == 2 and "## trec6" in md and "## sms_spam" in md
