@@ -32,6 +32,10 @@ from ._projection import MAX_TOTAL_BITS, READINGS
 from ._text import NgramHasher
 
 
+#: bytes of a text model's hasher settings at inference: the nine int fields of the C ngh_params
+TEXT_SETTINGS_BYTES = 36
+
+
 def _quantize_int8(W):
     """Symmetric per-output-column int8: ``W[:, j] ~= scale[j] * q[:, j]``, |q| <= 127."""
     W = np.asarray(W, dtype=np.float64)
@@ -289,10 +293,13 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         The weight matrices at ``dtype_``, the float32 biases (and int8 scales), plus
         the scalars the projections are regenerated from: the 8-byte seed, the 8-byte
         density, T, d, the number of features and one width per layer (4 bytes each).
-        The class labels are not counted (the C runtime returns class indices).
+        The class labels are not counted (the C runtime returns class indices). A text
+        model adds its hasher's settings, :data:`TEXT_SETTINGS_BYTES` (the C ``ngh_params``:
+        nine int fields); the hasher itself stores nothing learned.
         """
         check_is_fitted(self)
-        return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_)
+        text = TEXT_SETTINGS_BYTES if getattr(self, "hasher_", None) is not None else 0
+        return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_) + text
 
     def _validate(self, X):
         if getattr(self, "hasher_", None) is None:

@@ -74,6 +74,9 @@ def test_compact_pipeline_of_a_text_pipeline_is_one_text_model(text_model, trec_
     assert isinstance(compact, CompactProjectionClassifier)
     assert compact.hasher_.get_params() == pipe[0].get_params() and compact.hasher_ is not pipe[0]
     assert compact.n_features_in_ == pipe[0].n_features
+    # the hasher's settings count (nine ints), nothing else of it: it learns nothing
+    numeric = CompactProjectionClassifier._from_parts(**{**_parts(compact), "hasher": None})
+    assert compact.size_bytes == numeric.size_bytes + 36
     tags = compact.__sklearn_tags__()
     assert tags.input_tags.string and not tags.input_tags.two_d_array
     np.testing.assert_array_equal(compact.classes_, pipe.classes_)
