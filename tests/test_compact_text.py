@@ -281,3 +281,22 @@ def _parts(compact):
                 n_features=compact.n_features_in_, classes=compact.classes_, coefs=compact.coefs_,
                 intercepts=compact.intercepts_, scales=compact.scales_, feature_names=None,
                 hasher=compact.hasher_)
+
+
+# ------------------------------------------------------------------------------ benchmark
+@needs_cc
+def test_text_device_benchmark_quick(tmp_path):
+    """benchmarks/text_device.py --quick runs end to end (helpers of test_benchmarks: a
+    temporary directory, the committed results untouched); C agrees with Python on every text."""
+    from test_benchmarks import needs_data, read, run
+
+    if needs_data.args[0]:
+        pytest.skip(needs_data.kwargs["reason"])
+    _, out = run("text_device", tmp_path, "--datasets", "sms_spam")
+    rows = read(out / "text_device.csv")
+    assert [(r["hasher"], r["reading"]) for r in rows] == [(h, "ternary") for h in
+                                                           ("count, no norm", "sublinear, l2", "binary, no norm")]
+    c_rows = read(out / "text_device_c.csv")
+    assert [r["c_mode"] for r in c_rows] == ["stream", "buffer", "buffer"]
+    assert all(r["same_class"] == r["texts"] == "200" and r["invalid_utf8_rejected"] == "6" for r in c_rows)
+    assert all(float(r["max_proba_diff"]) <= 1e-5 for r in c_rows)
