@@ -307,13 +307,33 @@ def _dense_row(acc, row, columns, spec, scale):
     return big
 
 
-@njit(cache=True, parallel=True)
+class NotFiniteError(ValueError):
+    """:func:`dense_bits` found NaN or an infinity in ``X`` (whose bits would mean nothing)."""
+
+
 def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte: uint8 {0, 1},
     or int8 {-1, 0, +1} when ``ternary``) or, when ``packed``, to ``out64`` (64 to a word;
-    two planes when ``ternary``, see :func:`_store`). Returns the number of rows holding
-    NaN or an infinity (whose bits mean nothing), found in the same pass over ``X``: a
-    caller that has not checked ``X`` for them can refuse it afterwards.
+    two planes when ``ternary``, see :func:`_store`).
+
+    Raises :class:`NotFiniteError` when rows of ``X`` hold NaN or an infinity, found in
+    the same pass over ``X`` (every non-finite value is a non-zero the kernel visits), so
+    a caller may skip checking ``X`` for them first: a separate pass over a large ``X``
+    costs about as much as reading it here (on 10k MNIST rows, 3.4 ms of a 21 ms
+    predict). Arguments as :func:`dense_bits_kernel`.
+    """
+    n_not_finite = dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc, nonzero)
+    if n_not_finite:
+        raise NotFiniteError(
+            f"X holds NaN or infinity in {n_not_finite} of its {X.shape[0]} rows: the random "
+            "projections of such rows are undefined; remove or impute these values."
+        )
+
+
+@njit(cache=True, parallel=True)
+def dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
+    """The kernel of :func:`dense_bits`; returns the number of rows holding NaN or an
+    infinity (their bits are left meaningless).
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
@@ -326,13 +346,22 @@ def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     n_workers = acc.shape[0]
     n_not_finite = 0
     for w in prange(n_workers):
-        acc_w = acc[w]
-        for i in range(w * n // n_workers, (w + 1) * n // n_workers):
-            big = _dense_row(acc_w, X[i], columns, spec, 1.0)
-            if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
-                big = _dense_row(acc_w, X[i], columns, spec, _SHRINK)
-            n_not_finite += big == np.inf
-            _store(acc_w, out8, out64, i, packed, ternary)
+        n_not_finite += _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc[w],
+                                    w * n // n_workers, (w + 1) * n // n_workers)
+    return n_not_finite
+
+
+# The parallel kernels only split the rows among the workers: a parallel region costs
+# seconds to compile, so the work lives in serial functions.
+@njit(cache=True)
+def _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc, lo, hi):
+    n_not_finite = 0
+    for i in range(lo, hi):
+        big = _dense_row(acc, X[i], columns, spec, 1.0)
+        if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
+            big = _dense_row(acc, X[i], columns, spec, _SHRINK)
+        n_not_finite += big == np.inf
+        _store(acc, out8, out64, i, packed, ternary)
     return n_not_finite
 
 
@@ -342,13 +371,18 @@ def csr_bits(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64
     n = row_ptr.shape[0] - 1
     n_workers = acc.shape[0]
     for w in prange(n_workers):
-        acc_w = acc[w]
-        for i in range(w * n // n_workers, (w + 1) * n // n_workers):
-            lo, hi = row_ptr[i], row_ptr[i + 1]
-            cols, vals = indices[lo:hi], data[lo:hi]
-            if _sparse_row(acc_w, cols, vals, columns, spec, 1.0) > _BIG:
-                _sparse_row(acc_w, cols, vals, columns, spec, _SHRINK)
-            _store(acc_w, out8, out64, i, packed, ternary)
+        _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc[w],
+                  w * n // n_workers, (w + 1) * n // n_workers)
+
+
+@njit(cache=True)
+def _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc, first, last):
+    for i in range(first, last):
+        lo, hi = row_ptr[i], row_ptr[i + 1]
+        cols, vals = indices[lo:hi], data[lo:hi]
+        if _sparse_row(acc, cols, vals, columns, spec, 1.0) > _BIG:
+            _sparse_row(acc, cols, vals, columns, spec, _SHRINK)
+        _store(acc, out8, out64, i, packed, ternary)
 
 
 @njit(cache=True, parallel=True)

@@ -224,8 +224,8 @@ def test_dense_rows_wider_than_a_mask_word_follow_the_documented_hash(n_features
 
 @pytest.mark.parametrize("n_features", [10, 150])
 def test_dense_kernel_counts_the_rows_holding_nan_or_infinity(n_features):
-    """dense_bits reports non-finite rows found in its own pass over X (a caller that
-    skipped the separate check can refuse them); huge finite rows are not counted."""
+    """dense_bits finds non-finite rows in its own pass over X and refuses them (so a
+    caller may skip a separate check); huge finite rows are not counted."""
     import numba
 
     rng = np.random.RandomState(0)
@@ -243,7 +243,12 @@ def test_dense_kernel_counts_the_rows_holding_nan_or_infinity(n_features):
                 numba.set_num_threads(n_workers)
                 args = (columns, spec, True, False, np.empty((0, 100), np.uint8), np.empty((40, 2), np.uint64),
                         np.empty((n_workers, 100)), np.empty((n_workers, n_features), np.uint32))
-                assert _hashing.dense_bits(X, *args) == 4
-                assert _hashing.dense_bits(np.ascontiguousarray(X[10:]), *args) == 0
+                assert _hashing.dense_bits_kernel(X, *args) == 4
+                assert _hashing.dense_bits_kernel(np.ascontiguousarray(X[10:]), *args) == 0
+                with pytest.raises(_hashing.NotFiniteError, match="NaN or infinity in 4 of its 40 rows"):
+                    _hashing.dense_bits(X, *args)
+                _hashing.dense_bits(np.ascontiguousarray(X[10:]), *args)
     finally:
         numba.set_num_threads(old_threads)
+    with pytest.raises(ValueError, match="NaN or infinity in 4 of its 40 rows"):
+        lsh_bits(X, 5, 100, 0.1)

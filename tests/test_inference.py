@@ -200,3 +200,36 @@ def test_binary_float32_first_layer_follows_the_documented_order_exactly():
         for b in np.flatnonzero(bits[i]):
             acc = (acc + W[b]).astype(np.float32)
         np.testing.assert_array_equal(z[i], acc)
+
+
+def test_logits_that_refuse_non_finite_input_skip_the_separate_check(digits_model, digits_split, monkeypatch):
+    """With ``_logits_refuses_not_finite`` (the bit kernel finds NaN and infinities in its
+    own pass), a plain float array is not checked first: the same answers for finite
+    input, scikit-learn's own errors for NaN and infinity."""
+    from sklearn_projection import CompactProjectionClassifier, ProjectionNetClassifier
+    from sklearn_projection import _inference as inference_module
+
+    _, X_test, _, _ = digits_split
+    compact = digits_model.to_compact("int8")
+    rows = {"batch": np.ascontiguousarray(X_test[:40]), "one row": X_test[:1].copy(),
+            "float32": X_test[:3].astype(np.float32), "huge finite": X_test[:2] * 1e308}
+    expected = {name: (compact.predict_proba(X), digits_model.predict_proba(X)) for name, X in rows.items()}
+    for cls in (CompactProjectionClassifier, ProjectionNetClassifier):
+        monkeypatch.setattr(cls, "_logits_refuses_not_finite", True, raising=False)
+    calls = []
+    original = inference_module.validate_data
+    monkeypatch.setattr(inference_module, "validate_data", lambda *a, **k: calls.append(1) or original(*a, **k))
+    for name, X in rows.items():
+        np.testing.assert_array_equal(compact.predict_proba(X), expected[name][0], err_msg=name)
+        np.testing.assert_array_equal(digits_model.predict_proba(X), expected[name][1], err_msg=name)
+        np.testing.assert_array_equal(compact.predict(X), compact.classes_[np.argmax(expected[name][0], axis=1)])
+    assert calls == []  # not even the huge finite rows, whose sum overflows
+    for bad, match in ((np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")):
+        X = np.ascontiguousarray(X_test[:5])
+        X[3, 7] = bad
+        for model in (compact, digits_model):
+            with pytest.raises(ValueError, match=match):
+                model.predict(X)
+            with pytest.raises(ValueError, match=match):
+                model.decision_function(X)
+    assert len(calls) == 3 * 2 * 2  # each refused input went through validate_data
