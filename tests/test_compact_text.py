@@ -300,3 +300,42 @@ def test_text_device_benchmark_quick(tmp_path):
     assert [r["c_mode"] for r in c_rows] == ["stream", "buffer", "buffer"]
     assert all(r["same_class"] == r["texts"] == "200" and r["invalid_utf8_rejected"] == "6" for r in c_rows)
     assert all(float(r["max_proba_diff"]) <= 1e-5 for r in c_rows)
+
+
+def _random_texts(n, seed):
+    """Byte strings mixing ASCII words, separators, multi-byte characters, and stray, truncated,
+    overlong or surrogate sequences: about half of them are not well-formed UTF-8."""
+    rng = np.random.default_rng(seed)
+    pieces = [b"a", b"Zq", b"42", b" ", b"  ", b"?", b"_", b"\x00", "é".encode(), "東".encode(), "😀".encode(),
+              "\u200d".encode(), "\u2014".encode(), "\u00a0".encode(), b"\x80", b"\xc3", b"\xe2\x82", b"\xed\xa0\x80",
+              b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\xff", b"\xf0\x9f\x98"]
+    weights = np.array([8, 4, 3, 8, 2, 2, 1, 1, 3, 3, 3, 1, 1, 1] + [0.15] * 8)
+    weights /= weights.sum()
+    return [b"".join(pieces[i] for i in rng.choice(len(pieces), size=rng.integers(0, 60), p=weights))
+            for _ in range(n)]
+
+
+@needs_cc
+@pytest.mark.parametrize("config", ["count-ternary-int8", "sublinear-l2-binary-int8"])
+def test_c_predict_text_on_random_bytes_under_sanitizers(config, trec_small, tmp_path):
+    """Random byte strings, valid UTF-8 or not: the C runtime built with AddressSanitizer and
+    UndefinedBehaviorSanitizer (any report aborts) gives Python's class, or PN_ERROR_UTF8 exactly
+    where Python raises ValueError."""
+    t_train, _, y_train, _ = trec_small
+    hasher_kw, clf_kw, dtype = CONFIGS[config]
+    _, compact = _fit(t_train[:400], y_train[:400], {**hasher_kw, "n_features": 2**14}, clf_kw, dtype)
+    try:
+        exe = _build(compact, tmp_path, "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+    except subprocess.CalledProcessError:
+        pytest.skip("the C compiler cannot build with -fsanitize=address,undefined")
+    items = _random_texts(250, seed=0)
+    codes, proba = _run_c(exe, items)
+    expected = _python(compact, items)
+    n_invalid = sum(e is None for e in expected)
+    assert 60 < n_invalid < 190  # both kinds are exercised
+    for item, code, row, exp in zip(items, codes, proba, expected):
+        if exp is None:
+            assert code == -3 and (row == -7.0).all(), item
+        else:
+            assert code == exp[0], item
+            np.testing.assert_allclose(row, exp[1], rtol=0, atol=1e-5)
