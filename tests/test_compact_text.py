@@ -188,16 +188,31 @@ def _run_c(exe, items):
     return np.array([int(r[0]) for r in rows]), np.array([[float(v) for v in r[1:]] for r in rows])
 
 
+def _well_formed(item):
+    if isinstance(item, str):
+        return True
+    try:
+        item.decode("utf-8")  # strict: exactly the well-formed UTF-8 NgramHasher accepts
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _python(compact, items):
-    """Class index and probabilities of each text, or None where Python raises ValueError."""
+    """Class index and probabilities of each text, or None where Python raises ValueError
+    (exactly the ill-formed UTF-8 bytes, asserted). The valid texts are predicted in one batch:
+    each row's result does not depend on the others."""
+    valid = [_well_formed(item) for item in items]
+    for item, ok in zip(items, valid):
+        if not ok:
+            with pytest.raises(ValueError, match="not valid UTF-8"):
+                compact.predict_proba([item])
+    good = [item for item, ok in zip(items, valid) if ok]
+    rows = iter(compact.predict_proba(good) if good else [])
     out = []
-    for item in items:
-        try:
-            p = compact.predict_proba([item])[0]
-        except ValueError:
-            out.append(None)
-        else:
-            out.append((int(np.argmax(p)), p))
+    for ok in valid:
+        p = next(rows) if ok else None
+        out.append((int(np.argmax(p)), p) if ok else None)
     return out
 
 
