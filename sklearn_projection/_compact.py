@@ -9,12 +9,19 @@ and saves it to a small checksummed binary file that is parsed without pickle.
 
 The file format is documented in :mod:`._format` and docs/deployment.md; inference runs
 through :mod:`._inference`, the path the full classifier uses too.
+
+A compact model may also carry the :class:`~sklearn_projection.NgramHasher` that turned
+texts into its input (``hasher_``; :func:`compact_pipeline` of a pipeline ``NgramHasher ->
+ProjectionNetClassifier``): it then predicts from raw texts, its file stores the hasher's
+settings, and its C export has a ``predict_text`` function (:mod:`._export_text_c`). It
+reads its bits through the hasher exactly as the pipeline did, norm included, so at float32
+its predictions are identical to the pipeline's.
 """
 
 import copy
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -22,6 +29,11 @@ from . import _format, _inference
 from ._format import DTYPES, INT8_MAX_BITS
 from ._inference import LogitsClassifierMixin
 from ._projection import MAX_TOTAL_BITS, READINGS
+from ._text import NgramHasher
+
+
+#: bytes of a text model's hasher settings at inference: the nine int fields of the C ngh_params
+TEXT_SETTINGS_BYTES = 36
 
 
 def _quantize_int8(W):
@@ -81,6 +93,11 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         Number of input features.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Input feature names, when the classifier was fitted on named features.
+    hasher_ : NgramHasher or None
+        For a text model, the hasher that turns raw texts into the ``n_features_in_``
+        columns the projection reads; ``predict`` and co. then take an iterable of texts
+        (str or UTF-8 bytes), the file stores the hasher's settings and :meth:`export_c`
+        writes a ``predict_text`` function. None for numeric input.
 
     See Also
     --------
@@ -109,7 +126,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_classifier(cls, classifier, dtype="float32"):
+    def from_classifier(cls, classifier, dtype="float32", *, hasher=None):
         """The compact model of a fitted ProjectionNetClassifier.
 
         Parameters
@@ -120,6 +137,11 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             Storage type of the weight matrices. "float32" is the classifier's own
             weights (identical predictions); "float16" rounds them; "int8" quantises each
             output column symmetrically with its own float32 scale. Biases stay float32.
+        hasher : NgramHasher or None, default=None
+            The hasher whose output the classifier was fitted on (``n_features`` equal to
+            the classifier's ``n_features_in_``): the compact model then predicts from raw
+            texts and keeps a copy of the hasher in ``hasher_``. See
+            :func:`compact_pipeline`.
 
         Returns
         -------
@@ -146,6 +168,15 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         else:
             coefs, scales = map(list, zip(*[_quantize_int8(W) for W in coefs]))
         names = getattr(classifier, "feature_names_in_", None)
+        if hasher is not None:
+            if not isinstance(hasher, NgramHasher):
+                raise TypeError(f"hasher must be an NgramHasher or None, got {type(hasher).__name__}.")
+            if hasher.n_features != classifier.n_features_in_:
+                raise ValueError(
+                    f"the hasher has n_features={hasher.n_features} but the classifier was fitted "
+                    f"on {classifier.n_features_in_} features: pass the hasher it was fitted behind."
+                )
+            hasher, names = clone(hasher), None
         return cls._from_parts(
             dtype=dtype, seed=int(proj.seed_), n_projections=T, n_bits=d,
             density=float(proj.density_), reading=getattr(proj, "reading", "binary"),
@@ -153,11 +184,12 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             classes=np.array(classifier.classes_, copy=True), coefs=coefs,
             intercepts=[np.array(b, dtype=np.float32, copy=True) for b in classifier.intercepts_],
             scales=scales, feature_names=None if names is None else np.asarray(names, dtype=object).copy(),
+            hasher=hasher,
         )
 
     @classmethod
     def _from_parts(cls, *, dtype, seed, n_projections, n_bits, density, n_features, classes,
-                    coefs, intercepts, scales, feature_names, reading="binary"):
+                    coefs, intercepts, scales, feature_names, reading="binary", hasher=None):
         """The one constructor of a fitted model (from a classifier or from a file);
         raises ValueError unless the parts describe one consistent network."""
         self = cls()
@@ -171,6 +203,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             self.feature_names_in_ = feature_names
         self.classes_ = classes
         self.coefs_, self.intercepts_, self.scales_ = coefs, intercepts, scales
+        self.hasher_ = hasher
         self._check_consistent()
         return self
 
@@ -212,6 +245,15 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             raise ValueError("seed must be a 64-bit unsigned integer.")
         if not 1 <= self.n_features_in_ < 2**62:
             raise ValueError(f"invalid number of input features {self.n_features_in_}.")
+        hasher = getattr(self, "hasher_", None)
+        if hasher is not None:
+            _format.text_settings(hasher)  # an NgramHasher with valid parameters
+            if hasher.n_features != self.n_features_in_ or hasattr(self, "feature_names_in_"):
+                raise ValueError(
+                    f"a text model's hasher has n_features={hasher.n_features}, so the model "
+                    f"reads {hasher.n_features} unnamed features, not {self.n_features_in_}"
+                    + (" named ones." if hasattr(self, "feature_names_in_") else ".")
+                )
         if self.dtype_ not in DTYPES:
             raise ValueError(f"dtype_ must be one of {DTYPES}, got {self.dtype_!r}.")
         if len(self.coefs_) != len(self.intercepts_) or not self.coefs_:
@@ -251,10 +293,19 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         The weight matrices at ``dtype_``, the float32 biases (and int8 scales), plus
         the scalars the projections are regenerated from: the 8-byte seed, the 8-byte
         density, T, d, the number of features and one width per layer (4 bytes each).
-        The class labels are not counted (the C runtime returns class indices).
+        The class labels are not counted (the C runtime returns class indices). A text
+        model adds its hasher's settings, :data:`TEXT_SETTINGS_BYTES` (the C ``ngh_params``:
+        nine int fields); the hasher itself stores nothing learned.
         """
         check_is_fitted(self)
-        return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_)
+        text = TEXT_SETTINGS_BYTES if getattr(self, "hasher_", None) is not None else 0
+        return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_) + text
+
+    def _validate(self, X):
+        if getattr(self, "hasher_", None) is None:
+            return super()._validate(X)
+        check_is_fitted(self)
+        return self.hasher_.transform(X)
 
     def _logits(self, X):
         return _inference.logits(
@@ -266,6 +317,10 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.requires_fit = True
+        if getattr(self, "hasher_", None) is not None:  # a text model, as a text pipeline
+            tags.input_tags.sparse = False
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
         return tags
 
     def __sklearn_is_fitted__(self):
@@ -378,6 +433,17 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         reproduces :meth:`predict` and :meth:`predict_proba` on dense ``double`` input
         and on sparse (index, value) input. See docs/deployment.md.
 
+        A text model (``hasher_`` set) also gets
+        ``int <prefix>_predict_text(const char *utf8, size_t len, double *proba)``, which
+        tokenises, hashes, projects and classifies one UTF-8 text with no heap allocation
+        (:mod:`._export_text_c`): with ``weighting="count"`` and ``norm=None`` every n-gram
+        occurrence is streamed into the sums, for texts of any length; otherwise ("binary"
+        and "sublinear" need each n-gram's count, "l2" the whole row) the text's n-grams
+        are sorted in a buffer of
+        ``<PREFIX>_MAX_NGRAMS`` occurrences (compile-time, default 4096) and a longer text
+        returns ``<PREFIX>_ERROR_TOO_LONG``. Text that is not well-formed UTF-8 returns
+        ``<PREFIX>_ERROR_UTF8``, where Python raises ValueError.
+
         Parameters
         ----------
         path : str or path-like
@@ -413,6 +479,15 @@ def compact_pipeline(pipeline, dtype="float32"):
     The other steps are deep-copied (so refitting the original pipeline later does not
     change the compact one); the last step becomes a :class:`CompactProjectionClassifier`.
 
+    A pipeline of exactly two steps, an :class:`~sklearn_projection.NgramHasher` and the
+    classifier, becomes one text model instead: a :class:`CompactProjectionClassifier`
+    that predicts from raw texts, keeps the hasher in ``hasher_``, saves its settings in
+    its file, and exports C with ``predict_text`` (see
+    :meth:`CompactProjectionClassifier.export_c`). For a device, fit the pipeline with
+    ``NgramHasher(weighting="count", norm=None)``: the C runtime then streams texts of any
+    length with no buffer (the norm only rescales each row, so it cannot improve the bits of
+    a projection).
+
     Parameters
     ----------
     pipeline : Pipeline
@@ -421,7 +496,9 @@ def compact_pipeline(pipeline, dtype="float32"):
 
     Returns
     -------
-    compact : Pipeline
+    compact : Pipeline or CompactProjectionClassifier
+        A CompactProjectionClassifier for ``NgramHasher -> ProjectionNetClassifier``, a
+        Pipeline otherwise.
 
     Examples
     --------
@@ -436,6 +513,18 @@ def compact_pipeline(pipeline, dtype="float32"):
     >>> small = compact_pipeline(pipe, "int8")
     >>> type(small[-1]).__name__, small.predict(["great movie", "awful movie"]).tolist()
     ('CompactProjectionClassifier', ['pos', 'neg'])
+
+    Vocabulary-free: a hasher in front gives one model that reads raw text.
+
+    >>> from sklearn_projection import NgramHasher
+    >>> text_pipe = make_pipeline(NgramHasher(n_features=2**16, weighting="count", norm=None),
+    ...                           ProjectionNetClassifier(8, 8, density=0.05, trainer_weight=0,
+    ...                                                   distill_weight=0, max_iter=50, random_state=0))
+    >>> model = compact_pipeline(text_pipe.fit(texts, labels), "int8")
+    >>> type(model).__name__, model.hasher_.weighting
+    ('CompactProjectionClassifier', 'count')
+    >>> bool((model.predict(texts) == text_pipe.predict(texts)).all())
+    True
     """
     if not isinstance(pipeline, Pipeline):
         raise TypeError(f"expected a fitted sklearn Pipeline, got {type(pipeline).__name__}.")
@@ -444,6 +533,8 @@ def compact_pipeline(pipeline, dtype="float32"):
         raise TypeError(
             f"the last step {name!r} is a {type(last).__name__}, not a ProjectionNetClassifier."
         )
+    if len(head) == 1 and isinstance(head[0][1], NgramHasher):
+        return CompactProjectionClassifier.from_classifier(last, dtype, hasher=head[0][1])
     compact = last.to_compact(dtype)
     steps = [(n, copy.deepcopy(step)) for n, step in head] + [(name, compact)]
     return Pipeline(steps, memory=pipeline.memory, verbose=pipeline.verbose)

@@ -755,6 +755,10 @@ def generate_c(compact, name="model", prefix="pn"):
         .replace("DEBRUIJN_INDEX_C", ", ".join(map(str, _DEBRUIJN_INDEX)))
     )
     source += "\n" + body
+    if getattr(compact, "hasher_", None) is not None:  # a text model: add <prefix>_predict_text
+        from ._export_text_c import add_text
+
+        header, source = add_text(compact, header, source, prefix)
     return header, source
 
 

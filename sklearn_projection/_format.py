@@ -3,13 +3,14 @@
 A checksummed little-endian format parsed without pickle; nothing in a file is executed,
 and every size in it is checked against the bytes present before anything is allocated.
 
-File format (version 3, all integers little-endian) -- see docs/deployment.md::
+File format (version 4, all integers little-endian) -- see docs/deployment.md::
 
     magic    8 bytes   b"SKPNCMP\\x00"
-    version  u32       3  (version 2 is version 3 without the reading byte, and is read
-                          as a binary model; version 1, sklearn-projection 0.1,
-                          regenerated the projections with another hash: refused, as
-                          its bits cannot be reproduced)
+    version  u32       4  (version 3 is version 4 without the text byte, and is read as a
+                          model of numeric input; version 2 is version 3 without the
+                          reading byte, and is read as a binary model; version 1,
+                          sklearn-projection 0.1, regenerated the projections with another
+                          hash: refused, as its bits cannot be reproduced)
     body_len u64       number of body bytes that follow
     body     body_len bytes (below)
     crc32    u32       zlib.crc32 of every byte before it (magic .. body)
@@ -29,6 +30,14 @@ File format (version 3, all integers little-endian) -- see docs/deployment.md::
                  kind 1: u32 characters per item, then n strings
                  kind 2: n strings                      (string = u32 length + UTF-8)
     feature names  u32 count (0 or n_features), then count strings
+    text         u8        0: numeric input; 1: raw text, hashed by an NgramHasher whose
+                           settings follow (absent in versions 2 and 3: numeric input):
+                 u32 spec_version (the NgramHasher specification, 1), then u8 each:
+                 lowercase (0/1), word_min, word_max, char_min, char_max (a range is 0, 0
+                 for none, else 1 <= min <= max <= 32; not both none), weighting
+                 (0 binary, 1 count, 2 sublinear), alternate_sign (0/1), norm (0 none,
+                 1 l2), log2_features (n_features == 2**log2_features); a text model
+                 stores no feature names
     layers       for l in 0 .. n_layers-1: W_l (widths[l] x widths[l+1], row-major, float32 /
                  float16 / int8), b_l (widths[l+1] float32), and for int8 s_l (widths[l+1]
                  float32 scales); weight of W_l[k, j] is s_l[j] * q_l[k, j].
@@ -70,9 +79,13 @@ import numpy as np
 from ._projection import MAX_TOTAL_BITS, READINGS
 
 MAGIC = b"SKPNCMP\x00"
-FORMAT_VERSION = 3
-# versions the reader accepts (2: written before the reading byte existed, binary)
-READ_VERSIONS = (2, 3)
+FORMAT_VERSION = 4
+# versions the reader accepts (2: written before the reading byte existed, binary; 3: before
+# the text byte existed, numeric input)
+READ_VERSIONS = (2, 3, 4)
+# the text section: u32 specification version, then 9 bytes (see the module docstring)
+_TEXT_FIELDS = ("lowercase", "word_min", "word_max", "char_min", "char_max", "weighting",
+                "alternate_sign", "l2", "log2_features")
 DTYPES = ("float32", "float16", "int8")
 _DTYPE_CODE = {name: i for i, name in enumerate(DTYPES)}
 _MAX_LAYERS = 1024
@@ -106,6 +119,11 @@ def write(model):
     put(struct.pack("<I", len(names)))
     for s in names:
         _write_str(put, s)
+    text = text_settings(getattr(model, "hasher_", None))
+    if text is None:
+        put(b"\x00")
+    else:
+        put(struct.pack("<BI9B", 1, text["spec_version"], *(int(text[f]) for f in _TEXT_FIELDS)))
     for layer, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
         put(np.ascontiguousarray(W, dtype=W.dtype.newbyteorder("<")).tobytes())
         put(np.ascontiguousarray(b, dtype="<f4").tobytes())
@@ -273,7 +291,7 @@ def read(data):
     if version not in READ_VERSIONS:
         raise ValueError(
             f"unsupported compact model format version {version}; this library reads "
-            f"versions {' and '.join(map(str, READ_VERSIONS))}."
+            f"versions {', '.join(map(str, READ_VERSIONS[:-1]))} and {READ_VERSIONS[-1]}."
         )
     if head_len + body_len + 4 != len(data):
         raise ValueError(
@@ -325,6 +343,7 @@ def read(data):
     if n_names not in (0, n_features) or 4 * n_names > r.remaining:
         raise ValueError(f"corrupt compact model: {n_names} feature names for {n_features} features.")
     names = [r.string("feature name") for _ in range(n_names)]
+    text = _read_text(r, n_features, n_names) if version >= 4 else None
     if r.remaining != weight_bytes:
         raise ValueError(
             f"corrupt compact model: {r.remaining} bytes left for weights, expected {weight_bytes}."
@@ -343,7 +362,82 @@ def read(data):
         classes=classes,
         coefs=coefs, intercepts=intercepts, scales=scales if dtype == "int8" else None,
         feature_names=np.array(names, dtype=object) if n_names else None,
+        hasher=None if text is None else hasher_from_settings(text),
     )
+
+
+def text_settings(hasher):
+    """The settings of ``hasher`` (an NgramHasher, or None: numeric input) as the text section
+    stores them, checked; None for None."""
+    if hasher is None:
+        return None
+    from ._text import SPEC_VERSION, NgramHasher
+
+    if not isinstance(hasher, NgramHasher):
+        raise ValueError(
+            f"hasher_ must be a sklearn_projection.NgramHasher or None, got {type(hasher).__name__}."
+        )
+    hasher._validate_params()
+    return dict(hasher._settings(), spec_version=SPEC_VERSION)
+
+
+def hasher_from_settings(s):
+    """The NgramHasher of the settings :func:`text_settings` returns."""
+    from ._text import NgramHasher
+
+    weighting = ("binary", "count", "sublinear")[s["weighting"]]
+    word = (s["word_min"], s["word_max"]) if s["word_max"] else None
+    char = (s["char_min"], s["char_max"]) if s["char_max"] else None
+    return NgramHasher(
+        n_features=2 ** s["log2_features"], word_ngram_range=word, char_ngram_range=char,
+        weighting=weighting, alternate_sign=bool(s["alternate_sign"]),
+        norm="l2" if s["l2"] else None, lowercase=bool(s["lowercase"]),
+    )
+
+
+def _read_text(r, n_features, n_names):
+    """The text section of a version-4 body: None (numeric input) or the hasher's settings,
+    each field range-checked (so that NgramHasher accepts them as they are)."""
+    from ._text import MAX_NGRAM_N, SPEC_VERSION
+
+    (kind,) = r.unpack("<B", "text flag")
+    if kind == 0:
+        return None
+    if kind != 1:
+        raise ValueError(f"corrupt compact model: unknown input kind {kind} (0 numeric, 1 text).")
+    (spec,) = r.unpack("<I", "text hasher specification version")
+    values = r.unpack("<9B", "text hasher settings")
+    if spec != SPEC_VERSION:
+        raise ValueError(
+            f"this model hashes its texts with NgramHasher specification version {spec}; this "
+            f"library implements version {SPEC_VERSION} and would compute other features."
+        )
+    s = dict(zip(_TEXT_FIELDS, values), spec_version=spec)
+    for flag in ("lowercase", "alternate_sign", "l2"):
+        if s[flag] > 1:
+            raise ValueError(f"corrupt compact model: text hasher flag {flag}={s[flag]} (0 or 1).")
+    for kind_ in ("word", "char"):
+        lo, hi = s[f"{kind_}_min"], s[f"{kind_}_max"]
+        if (lo, hi) != (0, 0) and not 1 <= lo <= hi <= MAX_NGRAM_N:
+            raise ValueError(
+                f"corrupt compact model: text hasher {kind_} n-gram range ({lo}, {hi}) "
+                f"(0, 0 for none, else 1 <= min <= max <= {MAX_NGRAM_N})."
+            )
+    if s["word_max"] == 0 and s["char_max"] == 0:
+        raise ValueError("corrupt compact model: text hasher with no word and no char n-grams.")
+    if s["weighting"] > 2:
+        raise ValueError(
+            f"corrupt compact model: text hasher weighting code {s['weighting']} "
+            "(0 binary, 1 count, 2 sublinear)."
+        )
+    if s["log2_features"] > 62 or n_features != 1 << s["log2_features"]:
+        raise ValueError(
+            f"corrupt compact model: text hasher of 2**{s['log2_features']} columns for a "
+            f"model of {n_features} input features."
+        )
+    if n_names:
+        raise ValueError("corrupt compact model: a text model stores no feature names.")
+    return s
 
 
 def _read_classes(r, n_expected, file_size):

@@ -110,8 +110,8 @@ def test_wrong_magic_version_and_not_a_model(saved_bytes, tmp_path):
     body = _body_of(saved_bytes)
     with pytest.raises(ValueError, match="magic"):
         CompactProjectionClassifier.from_bytes(_with_body(body, magic=b"NOTMODEL"))
-    with pytest.raises(ValueError, match="version 4.*versions 2 and 3"):
-        CompactProjectionClassifier.from_bytes(_with_body(body, version=4))
+    with pytest.raises(ValueError, match="version 5.*versions 2, 3 and 4"):
+        CompactProjectionClassifier.from_bytes(_with_body(body, version=5))
     with pytest.raises(ValueError, match="saved by sklearn-projection 0.1.*Refit"):
         CompactProjectionClassifier.from_bytes(_with_body(body, version=1))
     pickled = tmp_path / "model.pkl"
@@ -223,9 +223,10 @@ def _craft(parts):
     body += struct.pack(f"<{len(parts['widths'])}I", *parts["widths"])
     body += parts["classes"]
     body += struct.pack("<I", len(parts["names"])) + b"".join(_str_block(s) for s in parts["names"])
+    body += b"\0"  # version 4: numeric input
     body += b"".join(a if isinstance(a, bytes) else a.astype(a.dtype.newbyteorder("<")).tobytes()
                      for a in parts["layers"])
-    return _with_body(body, version=3)
+    return _with_body(body, version=4)
 
 
 def _peak_bytes(fn, *args):
@@ -641,7 +642,7 @@ DATA = Path(__file__).resolve().parent / "data"
 def test_version_2_files_load_as_binary_models(dtype):
     """tests/data holds files written by the version-2 writer (d072ec0, before the reading
     byte) and their probabilities at the time: they load as binary models, predict the
-    same, and are written back as version 3 with reading byte 0."""
+    same, and are written back as version 4 with reading byte 0 and text byte 0."""
     data = (DATA / f"compact_v2_{dtype}.skpn").read_bytes()
     assert struct.unpack_from("<I", data, 8)[0] == 2
     expected = np.load(DATA / "compact_v2_expected.npz")
@@ -649,9 +650,13 @@ def test_version_2_files_load_as_binary_models(dtype):
     assert model.reading_ == "binary" and model.dtype_ == dtype
     np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected[f"proba_{dtype}"])
     again = model.to_bytes()
-    assert struct.unpack_from("<I", again, 8)[0] == FORMAT_VERSION == 3
-    # version 3 = version 2 plus the reading byte after the dtype byte
-    assert again[21] == 0 and _body_of(again)[:1] + _body_of(again)[2:] == _body_of(data)
+    assert struct.unpack_from("<I", again, 8)[0] == FORMAT_VERSION == 4
+    # version 4 = version 2 plus the reading byte after the dtype byte and the text byte
+    # (0: numeric input) before the weights
+    text_at = len(_body_of(again)) - _weight_bytes(model) - 1
+    v4 = _body_of(again)
+    assert again[21] == 0 and v4[text_at] == 0
+    assert v4[:1] + v4[2:text_at] + v4[text_at + 1:] == _body_of(data)
     _assert_same_model(model, CompactProjectionClassifier.from_bytes(again))
 
 
@@ -663,7 +668,7 @@ def test_ternary_models_round_trip_in_version_3(digits_split, dtype, tmp_path):
     compact = clf.to_compact(dtype)
     assert compact.reading_ == "ternary"
     data = compact.to_bytes()
-    assert struct.unpack_from("<I", data, 8)[0] == 3 and data[21] == 1
+    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION and data[21] == 1
     for back in (CompactProjectionClassifier.from_bytes(data), pickle.loads(pickle.dumps(compact))):
         assert back.reading_ == "ternary"
         _assert_same_model(compact, back)
@@ -691,3 +696,155 @@ def test_model_with_unknown_reading_cannot_be_written(digits_model):
     compact.reading_ = "two-bit"
     with pytest.raises(ValueError, match="reading_ must be one of"):
         compact.to_bytes()
+
+
+# ------------------------------------------------------------------ version 4: the text section
+def _weight_bytes(model):
+    arrays = list(model.coefs_) + list(model.intercepts_) + list(model.scales_ or [])
+    return sum(a.nbytes for a in arrays)
+
+
+def test_version_3_files_load_as_models_of_numeric_input():
+    """tests/data holds a file written by the version-3 writer (b83953c, before the text
+    byte) and its probabilities at the time: it loads with no hasher, predicts the same,
+    and is written back as version 4 with text byte 0."""
+    data = (DATA / "compact_v3_ternary_int8.skpn").read_bytes()
+    assert struct.unpack_from("<I", data, 8)[0] == 3
+    expected = np.load(DATA / "compact_v3_expected.npz")
+    model = CompactProjectionClassifier.from_bytes(data)
+    assert model.reading_ == "ternary" and model.dtype_ == "int8" and model.hasher_ is None
+    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected["proba"])
+    again = model.to_bytes()
+    text_at = len(_body_of(again)) - _weight_bytes(model) - 1
+    v4 = _body_of(again)
+    assert v4[text_at] == 0 and v4[:text_at] + v4[text_at + 1:] == _body_of(data)
+
+
+@pytest.fixture(scope="module")
+def text_bytes():
+    """A small text model's file, and the offset in its body of the text section."""
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_projection import NgramHasher
+    from sklearn_projection._compact import compact_pipeline
+
+    texts = ["good movie", "great film", "bad movie", "awful film", "fine", "dull"] * 4
+    pipe = make_pipeline(NgramHasher(n_features=2**12, word_ngram_range=(1, 3), char_ngram_range=(2, 5),
+                                     weighting="binary", norm=None),
+                         ProjectionNetClassifier(6, 8, density=0.05, trainer_weight=0, distill_weight=0,
+                                                 max_iter=2, random_state=0))
+    model = compact_pipeline(pipe.fit(texts, [1, 1, 0, 0, 1, 0] * 4), "int8")
+    data = model.to_bytes()
+    return data, len(_body_of(data)) - _weight_bytes(model) - 14, texts
+
+
+def test_text_section_round_trips_every_setting(text_bytes):
+    data, at, texts = text_bytes
+    body = _body_of(data)
+    # flag 1, spec version 1, lowercase, word 1-3, char 2-5, binary, alternate_sign, no norm, 2**12
+    assert body[at:at + 14] == struct.pack("<BI9B", 1, 1, 1, 1, 3, 2, 5, 0, 1, 0, 12)
+    model = CompactProjectionClassifier.from_bytes(data)
+    assert model.hasher_.get_params() == dict(
+        n_features=2**12, word_ngram_range=(1, 3), char_ngram_range=(2, 5), weighting="binary",
+        alternate_sign=True, norm=None, lowercase=True)
+    assert model.predict(texts).shape == (len(texts),)
+    # a range of (0, 0) is None, and each other setting is read back as written
+    for offset, value, param, expected in [
+        (8, 0, "char_ngram_range", None), (6, 0, "word_ngram_range", None), (10, 2, "weighting", "sublinear"),
+        (11, 0, "alternate_sign", False), (12, 1, "norm", "l2"), (5, 0, "lowercase", False),
+        (8, 4, "char_ngram_range", (4, 5)), (7, 1, "word_ngram_range", (1, 1)),
+    ]:
+        b = bytearray(body)
+        b[at + offset] = value
+        if offset in (6, 8) and value == 0:  # a range of (0, 0): none
+            b[at + offset + 1] = 0
+        back = CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=4))
+        assert back.hasher_.get_params()[param] == expected
+        assert back.predict(texts).shape == (len(texts),)
+
+
+@pytest.mark.parametrize("offset, value, match", [
+    (0, 2, "unknown input kind 2"),
+    (1, 2, "specification version 2"),
+    (5, 2, "flag lowercase=2"),
+    (6, 0, r"word n-gram range \(0, 3\)"),
+    (6, 4, r"word n-gram range \(4, 3\)"),
+    (7, 33, r"word n-gram range \(1, 33\)"),
+    (9, 1, r"char n-gram range \(2, 1\)"),
+    (10, 3, "weighting code 3"),
+    (11, 7, "flag alternate_sign=7"),
+    (12, 2, "flag l2=2"),
+    (13, 13, r"2\*\*13 columns for a model of 4096"),
+    (13, 63, r"2\*\*63 columns"),
+])
+def test_corrupted_text_sections_with_valid_checksums_are_refused(text_bytes, offset, value, match):
+    data, at, _ = text_bytes
+    body = bytearray(_body_of(data))
+    if offset == 1:
+        body[at + 1:at + 5] = struct.pack("<I", value)
+    else:
+        body[at + offset] = value
+    with pytest.raises(ValueError, match=match):
+        CompactProjectionClassifier.from_bytes(_with_body(bytes(body), version=4))
+
+
+def test_truncated_or_misplaced_text_sections_are_refused(text_bytes):
+    data, at, _ = text_bytes
+    body = _body_of(data)
+    # cut anywhere in (or right before) the section, everything after it gone: the weights
+    # check refuses it before the section is parsed
+    for cut in range(at, at + 14):
+        with pytest.raises(ValueError, match="corrupt compact model"):
+            CompactProjectionClassifier.from_bytes(_with_body(body[:cut], version=4))
+    # the section cut short but the weights kept: the sizes no longer add up
+    for n in range(1, 14):
+        with pytest.raises(ValueError, match="corrupt compact model|specification version"):
+            CompactProjectionClassifier.from_bytes(_with_body(body[:at + 14 - n] + body[at + 14:], version=4))
+    # no section at all (a version-3 body announced as version 4), or both text and no-text bytes
+    with pytest.raises(ValueError, match="corrupt compact model"):
+        CompactProjectionClassifier.from_bytes(_with_body(body[:at] + body[at + 14:], version=4))
+    with pytest.raises(ValueError, match="corrupt compact model"):
+        CompactProjectionClassifier.from_bytes(_with_body(body[:at] + b"\0" + body[at:], version=4))
+    # the text section read as version 3 (no section expected): refused, not misread
+    with pytest.raises(ValueError, match="corrupt compact model"):
+        CompactProjectionClassifier.from_bytes(_with_body(body, version=3))
+
+
+def test_every_corruption_of_the_text_section_is_refused_or_gives_a_valid_hasher(text_bytes):
+    data, at, texts = text_bytes
+    body = _body_of(data)
+    for i in range(14):
+        for value in (0, 1, 2, 5, 12, 32, 33, 62, 63, 127, 255):
+            b = bytearray(body)
+            b[at + i] = value
+            try:
+                model = CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=4))
+            except ValueError:
+                continue
+            model.hasher_._validate_params()
+            assert model.hasher_.n_features == model.n_features_in_
+            assert model.predict(texts[:3]).shape == (3,)
+
+
+def test_text_model_with_feature_names_or_a_wrong_hasher_cannot_be_built_or_read(text_bytes):
+    data, at, _ = text_bytes
+    model = CompactProjectionClassifier.from_bytes(data)
+    bad = copy.deepcopy(model)
+    bad.hasher_.set_params(n_features=2**13)
+    with pytest.raises(ValueError, match="hasher has n_features=8192"):
+        bad.to_bytes()
+    bad.hasher_ = "NgramHasher()"
+    with pytest.raises(ValueError, match="hasher_ must be a sklearn_projection.NgramHasher"):
+        bad.to_bytes()
+    bad = copy.deepcopy(model)
+    bad.hasher_.set_params(weighting="tfidf")
+    with pytest.raises(ValueError, match="weighting"):
+        bad.to_bytes()
+    # a file with a text section and feature names
+    body = _body_of(data)
+    (n_names_at,) = [i for i in range(at - 4, at - 3)]
+    assert body[n_names_at:at] == b"\0\0\0\0"
+    names = struct.pack("<I", 4096) + b"".join(struct.pack("<I", 1) + b"f" for _ in range(4096))
+    crafted = body[:n_names_at] + names + body[at:]
+    with pytest.raises(ValueError, match="text model stores no feature names"):
+        CompactProjectionClassifier.from_bytes(_with_body(crafted, version=4))
