@@ -26,6 +26,7 @@ directory, printed). From the project root::
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,12 @@ def parity_row(name, Xtr, ytr, Xte, yte, T, d, seed, quick=False):
     joint = ProjectionNetClassifier(T, d, random_state=seed, **extra).fit(Xtr, ytr)
     # the bits as uint8 {0, 1}: exactly what the library's head reads
     bits_tr, bits_te = alone.projection_.transform(Xtr), alone.projection_.transform(Xte)
-    lr = LogisticRegressionCV(Cs=list(C_GRID), cv=3, max_iter=300 if quick else 2000, n_jobs=1)
-    lr.fit(bits_tr.astype(np.float32), ytr)
+    lr = LogisticRegressionCV(Cs=list(C_GRID), cv=3, scoring="accuracy", max_iter=300 if quick else 2000, n_jobs=1)
+    with warnings.catch_warnings():
+        # newer scikit-learn announces changes of LogisticRegressionCV's defaults and attributes
+        # (l1_ratios, fitted attribute layout) that do not touch an l2 fit read through C_
+        warnings.simplefilter("ignore", FutureWarning)
+        lr.fit(bits_tr.astype(np.float32), ytr)
     lr_acc = float(lr.score(bits_te.astype(np.float32), yte))
     a, j = float(alone.score(Xte, yte)), float(joint.score(Xte, yte))
     return dict(dataset=name, bits=T * d, seed=seed, density=float(alone.projection_.density_),
