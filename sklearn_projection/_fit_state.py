@@ -106,7 +106,7 @@ class FitStateMixin:
         arrays = [self._hashed_table()]
         for m, v in self._table_moments():
             arrays += [m, v]
-        self._table_undo = [(a, rows, a[rows].copy()) for a in arrays]
+        self._table_undo = [(a, rows, a[rows]) for a in arrays]  # fancy indexing copies
 
     def _continues(self, incremental):
         """Whether this call continues the previous network (else it starts afresh)."""

@@ -46,10 +46,26 @@ def _check_stream(stdout):
     assert 0 < result["peak_rss_after_first_chunk_MiB"] <= result["peak_rss_MiB"], result
 
 
+def _check_stream_text(stdout):
+    lines = stdout.splitlines()
+    assert len(lines) == 1, stdout
+    result = json.loads(lines[0])
+    assert result["texts"] == 3_000 and result["chunks"] == 6, result
+    # one pass over 3 000 hashed texts: clearly above TREC-6's majority class (0.23); the
+    # trainer over 2**20 columns has its bounded hashed table
+    assert result["held_out_accuracy"] > 0.4 and result["trainer_held_out_accuracy"] > 0.4, result
+    assert result["trainer_table_rows"] == 2**16, result
+    # memory after the first chunk already holds the model: later chunks add at most
+    # the rows a call saves for its rollback, never the stream
+    assert 0 < result["peak_traced_MiB_after_first_chunk"] <= result["peak_traced_MiB"], result
+    assert result["peak_traced_MiB"] < 2 * result["peak_traced_MiB_after_first_chunk"], result
+
+
 # script -> (arguments, data files it needs, output check)
 SCRIPTS = {
     "quickstart.py": ([], [], _check_quickstart),
     "stream_text_partial_fit.py": (["--quick"], ["sms_spam.jsonl"], _check_stream),
+    "stream_text.py": (["--quick"], ["trec6.jsonl"], _check_stream_text),
 }
 
 

@@ -69,3 +69,55 @@ def test_tiny_chunks_and_single_rows_are_accepted(digits_split, chunk):
     proba = clf.predict_proba(X_test)
     assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1)
     assert clf.t_ == 140
+
+
+# --------------------------------------------------------------------------------------
+# One pass over a text stream with no vocabulary: peak memory does not grow with it
+# --------------------------------------------------------------------------------------
+
+
+def keyword_texts(n, seed):
+    """Texts of 3 classes: 3 of the class's 20 keywords among 5 words never seen before
+    (a stream that keeps bringing new n-grams, the case a vocabulary grows with)."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(3, size=n)
+    texts = [" ".join([f"key{c}x{rng.randint(20)}" for _ in range(3)] + [f"w{rng.randint(10**12)}" for _ in range(5)])
+             for c in y]
+    return texts, y
+
+
+def stream_peak_bytes(n_chunks, chunk=100):
+    """Peak of tracemalloc-traced memory over a stream of ``n_chunks`` chunks, each hashed
+    and used for one partial_fit call; and the model."""
+    import tracemalloc
+
+    from sklearn_projection import NgramHasher
+
+    hasher = NgramHasher(n_features=2**20, char_ngram_range=None)
+    clf = ProjectionNetClassifier(n_projections=16, n_bits=8, density=0.05, reading="ternary",
+                                  trainer_hidden_layer_sizes=(16,), learning_rate_init=0.01, random_state=0)
+    tracemalloc.start()
+    try:
+        for k in range(n_chunks):
+            texts, y = keyword_texts(chunk, seed=k)
+            clf.partial_fit(hasher.transform(texts), y, classes=[0, 1, 2])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, clf, hasher
+
+
+def test_peak_memory_is_flat_over_a_text_stream_of_ten_times_the_data():
+    from sklearn_projection import _embedding
+
+    stream_peak_bytes(2)  # compile and warm up outside the measurements
+    peak_1x, _, _ = stream_peak_bytes(4)
+    peak_10x, clf, hasher = stream_peak_bytes(40)  # 10x the texts, ~10x the distinct n-grams
+    print(f"\npeak traced memory: 1x {peak_1x / 2**20:.1f} MiB, 10x {peak_10x / 2**20:.1f} MiB")
+    assert clf.trainer_.table_rows_ == _embedding.TABLE_ROWS and clf.t_ == 4000
+    # a structure growing with the distinct features (e.g. a row per feature seen: 20 000
+    # new words x 16 floats x 3 arrays = 7.3 MiB, +25%) would fail this
+    assert peak_10x <= 1.05 * peak_1x, (peak_1x, peak_10x)
+    texts, y = keyword_texts(300, seed=999)
+    X = hasher.transform(texts)
+    assert clf.trainer_.score(X, y) > 0.9 and clf.score(X, y) > 0.6  # and it learned from the stream
