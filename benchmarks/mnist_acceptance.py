@@ -48,12 +48,12 @@ CONFIGS = {
     "h32 joint T=4 density/4": dict(projection_hidden_layer_sizes=(32,), temperature=4.0, density=1 / 112),
     "h40 joint T=4 density/4": dict(projection_hidden_layer_sizes=(40,), temperature=4.0, density=1 / 112),
     "h64 joint T=4 density/4": dict(projection_hidden_layer_sizes=(64,), temperature=4.0, density=1 / 112),
-    # issue 11's acceptance: the library's defaults apart from the sizes (alpha 0.3 and the data-based
-    # density "auto" since 0.3), with either bit reading
+    # issue 11's acceptance: the library's defaults apart from the sizes (since 0.3: alpha 0.3, the
+    # data-based density "auto", reading "auto" = ternary with a hidden layer), and the binary reading
     "h32 defaults": dict(projection_hidden_layer_sizes=(32,)),
     "h64 defaults": dict(projection_hidden_layer_sizes=(64,)),
-    "h32 defaults ternary": dict(projection_hidden_layer_sizes=(32,), reading="ternary"),
-    "h64 defaults ternary": dict(projection_hidden_layer_sizes=(64,), reading="ternary"),
+    "h32 defaults binary": dict(projection_hidden_layer_sizes=(32,), reading="binary"),
+    "h64 defaults binary": dict(projection_hidden_layer_sizes=(64,), reading="binary"),
 }
 COLUMNS = ["config", "accuracy", "trainer_accuracy", "fit_s", "fit_over_mlp_fit", "predict_ms",
            "mlp_predict_over_predict", "bytes", "mlp_bytes_over_bytes", "int8_accuracy", "int8_bytes",
