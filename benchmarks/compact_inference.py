@@ -8,7 +8,9 @@ and the latency of ``predict`` on one row (µs per call), at 1 and at 2 threads 
 threads for ours, BLAS threads via threadpoolctl for scikit-learn's). Every timing is
 best-of-N with the models interleaved (round r times every model once before round
 r + 1), so a change in the machine's load hits all of them alike; ratios are to
-``MLPClassifier((32,))`` at the same thread count. ``--baseline DIR`` also loads the
+``MLPClassifier((32,))`` at the same thread count. At one thread the calling thread's
+CPU time is reported too (all the work runs in it), which a loaded machine disturbs far
+less than the wall clock. ``--baseline DIR`` also loads the
 compact models into another copy of the package (e.g. ``git archive <commit>
 sklearn_projection``, unpacked) and times it in the same rounds, after checking that it
 predicts the same probabilities.
@@ -214,17 +216,21 @@ def _load_baseline(path):
 
 def _interleaved(calls, rounds, inner):
     """Best time per call (seconds) of each of ``calls`` (name -> function): ``rounds``
-    rounds, each timing every call ``inner`` times in a row, in turn."""
-    best = dict.fromkeys(calls, np.inf)
+    rounds, each timing every call ``inner`` times in a row, in turn. Returns
+    ``(wall, cpu)``: wall-clock times and the calling thread's CPU times (the latter mean
+    something only where all the work runs in the calling thread: one thread)."""
+    wall, cpu = dict.fromkeys(calls, np.inf), dict.fromkeys(calls, np.inf)
     for f in calls.values():
         f()  # warm-up: numba compilation, caches
     for _ in range(rounds):
         for name, f in calls.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             for _ in range(inner):
                 f()
-            best[name] = min(best[name], (time.perf_counter() - t0) / inner)
-    return best
+            c1, t1 = time.thread_time(), time.perf_counter()
+            wall[name] = min(wall[name], (t1 - t0) / inner)
+            cpu[name] = min(cpu[name], (c1 - c0) / inner)
+    return wall, cpu
 
 
 def _run_mnist(quick, baseline=None, rounds=None):
@@ -267,13 +273,19 @@ def _run_mnist(quick, baseline=None, rounds=None):
     for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
         numba.set_num_threads(threads)
         with threadpool_limits(limits=threads):
-            batch = _interleaved({n: (lambda m=m: m.predict(X_test)) for n, m in models.items()}, rounds, 1)
+            batch, batch_cpu = _interleaved({n: (lambda m=m: m.predict(X_test)) for n, m in models.items()},
+                                            rounds, 1)
             # one row per call, cycling through different rows
-            single = _interleaved({n: (lambda m=m, it=itertools.cycle(one): m.predict(next(it)))
-                                   for n, m in models.items()}, rounds, inner_one)
+            single, single_cpu = _interleaved({n: (lambda m=m, it=itertools.cycle(one): m.predict(next(it)))
+                                               for n, m in models.items()}, rounds, inner_one)
         for name in models:
+            # CPU time: on a loaded machine the wall-clock minimum of a 20-50 ms call is a
+            # lottery, the calling thread's CPU time much less so (one thread only)
+            cpu = threads == 1
             rows.append(dict(dataset="mnist", model=name, threads=threads, rows=len(X_test),
                              rows_per_s=round(len(X_test) / batch[name]), one_row_us=round(single[name] * 1e6, 1),
+                             rows_per_cpu_s=round(len(X_test) / batch_cpu[name]) if cpu else None,
+                             one_row_cpu_us=round(single_cpu[name] * 1e6, 1) if cpu else None,
                              **info[name]))
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     return rows
@@ -302,15 +314,19 @@ def run(quick=False, n_rows=None, min_seconds=None, only="all", baseline=None):
 
 def mnist_markdown(rows):
     """The MNIST table: rows/s and one-row latency per model and thread count, with ratios
-    to MLPClassifier((32,)) at the same thread count."""
-    lines = ["| model | accuracy | bytes | threads | rows/s | rows/s vs MLP((32,)) | one row (µs) "
-             "| one row vs MLP((32,)) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    to MLPClassifier((32,)) at the same thread count; at one thread also by CPU time."""
+    lines = ["| model | accuracy | bytes | threads | rows/s | vs MLP((32,)) | rows/CPU-s | vs MLP((32,)) "
+             "| one row (µs) | MLP((32,)) µs / this | one row (CPU µs) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     peer = {r["threads"]: r for r in rows if r["model"] == MNIST_PEER}
-    for r in sorted(rows, key=lambda r: (r["threads"], -r["rows_per_s"])):
+    for r in sorted(rows, key=lambda r: (r["threads"], -(r.get("rows_per_cpu_s") or r["rows_per_s"]))):
         p = peer[r["threads"]]
+        cpu = r.get("rows_per_cpu_s")
+        cpu_cells = (f"{cpu:,} | {cpu / p['rows_per_cpu_s']:.2f} | " if cpu else "– | – | ")
+        one_cpu = f"{r['one_row_cpu_us']:.0f}" if r.get("one_row_cpu_us") else "–"
         lines.append(f"| {r['model']} | {r['accuracy']:.4f} | {r['bytes']:,} | {r['threads']} | {r['rows_per_s']:,} "
-                     f"| {r['rows_per_s'] / p['rows_per_s']:.2f} | {r['one_row_us']:.0f} "
-                     f"| {p['one_row_us'] / r['one_row_us']:.2f} |")
+                     f"| {r['rows_per_s'] / p['rows_per_s']:.2f} | {cpu_cells}{r['one_row_us']:.0f} "
+                     f"| {p['one_row_us'] / r['one_row_us']:.2f} | {one_cpu} |")
     return "\n".join(lines)
 
 
