@@ -7,6 +7,17 @@ compute the training set's bits once, then run epochs of minibatch Adam over
 :func:`._network.joint_objective` with MLPClassifier's stopping rules (loss tolerance, or
 early stopping on a stratified validation split that keeps the best weights).
 
+The built-in trainer's first layer is chosen on the first call from ``X``
+(:func:`._embedding.table_rows_for`): dense ``n_features x width`` weights, or, for sparse
+``X`` wider than ``_embedding.TABLE_ROWS`` columns (hashed text), a bounded table of hashed
+rows whose minibatch cost is O(nnz x width) (``trainer_.table_rows_`` records which). An
+unused trainer (``trainer_weight=0, distill_weight=0``) is not initialised, but the random
+numbers its initialisation would draw are skipped, so both networks see the same minibatches
+whether or not it is used; with a table, that is ``TABLE_ROWS x width`` numbers, not
+``n_features x width`` (fits alone on sparse input wider than ``TABLE_ROWS`` columns
+therefore differ from those of 0.3, which skipped ``n_features x width``: 2.7e8 numbers, ~1 s,
+at 2**20 columns, and 5.5e11, hours, at 2**31).
+
 A call either succeeds or changes nothing that matters: a ``fit`` that starts afresh and
 fails (invalid data, non-finite weights, memory) leaves the estimator unfitted; a call
 that continues the previous network (``warm_start=True`` or ``partial_fit``) and fails
