@@ -19,7 +19,8 @@ biases and scales; 1 byte per weight + 4 per bias + 4 per scale):
   number of classes), over three featurisers that ship no vocabulary: ``HashingVectorizer(word
   1-2-grams, alternate_sign=True)``, ``NgramHasher()`` (word 1-2 + char 2-4-grams, sublinear, l2)
   and ``NgramHasher(char_ngram_range=None)`` (word 1-2-grams). Also at ``k - 1`` and ``k - 2`` for
-  the curve. The best of them at the budget is "the best peer".
+  the curve, and ``HashingVectorizer`` at the width that fills the budget (any width works there:
+  ``BUDGET // n_out - 8`` columns). The best of them at the budget is "the best peer".
 
 Data: TREC-6 and SMS spam from ``benchmarks.datasets.load_text`` (stratified 75/25,
 ``random_state=0``); features float32. Seeds vary the ProjectionNet (projection, initialisation,
@@ -56,6 +57,7 @@ from benchmarks import _common as C
 from benchmarks.datasets import load_text
 from benchmarks.equal_bytes import Int8Net
 from sklearn_projection import NgramHasher, ProjectionNetClassifier
+from sklearn_projection._compact import compact_pipeline
 from sklearn_projection._projection import data_density
 
 DATASETS = ("trec6", "sms_spam")
@@ -67,19 +69,20 @@ COLUMNS = ["dataset", "family", "config", "featurizer", "seed", "accuracy_int8",
 SUMMARY = ["dataset", "family", "config", "featurizer", "n_seeds", "accuracy_int8", "accuracy_int8_std",
            "accuracy_int8_min", "accuracy_int8_max", "accuracy_float", "total_bytes", "detail"]
 
-# featurisers that ship no vocabulary; "ngh*" are NgramHasher settings (2**20 columns unless a width is given)
-FEATURIZERS = {
-    "ngh": dict(),
-    "ngh_count": dict(weighting="count"),
-    "ngh_words": dict(char_ngram_range=None),
-}
+# featurisers that ship no vocabulary: "ngh" is NgramHasher() (2**20 columns unless a width is given), with
+# flags "_words" (char_ngram_range=None), "_count" (weighting="count"), "_raw" (weighting="count", norm=None:
+# what the C runtime streams with no buffer)
+FEATURIZER_FLAGS = {"words": dict(char_ngram_range=None), "count": dict(weighting="count"),
+                    "raw": dict(weighting="count", norm=None)}
+
 
 # ProjectionNet variants, named by dash-separated tokens (see parse_config):
 #   lin<B>       linear head over B bits (n_bits=32, n_projections=B/32)
 #   h<H>x<B>     one hidden layer of H units over B bits (n_bits=10, n_projections=B/10)
 #   binary       bit reading "binary" (default here: "ternary")
 #   d/<k>, dx<k> density "auto" divided / multiplied by k
-#   count, words NgramHasher(weighting="count") / NgramHasher(char_ngram_range=None) (default NgramHasher())
+#   words, count, raw  NgramHasher(char_ngram_range=None) / (weighting="count") / (weighting="count", norm=None)
+#                (combinable; default NgramHasher())
 #   a<alpha>     alpha (default: the library's)
 #   lr, joint    taught by an external LogisticRegression teacher / the built-in trainer (default: alone)
 #   T<t>         distillation temperature (with lr or joint)
@@ -103,8 +106,8 @@ def parse_config(name):
         for t in tokens[1:]:
             if t == "binary":
                 c["reading"] = "binary"
-            elif t in ("count", "words"):
-                c["feat"] = "ngh_" + t
+            elif t in FEATURIZER_FLAGS:
+                c["feat"] += "_" + t
             elif t in ("lr", "joint"):
                 c["teach"] = t
             elif t.startswith("d/"):
@@ -148,7 +151,10 @@ class ColumnSubset(TransformerMixin, BaseEstimator):
 
 
 def featurizer(key, n_features=2**20):
-    return NgramHasher(n_features=n_features, **FEATURIZERS[key])
+    kw = {}
+    for flag in key.split("_")[1:]:
+        kw.update(FEATURIZER_FLAGS[flag])
+    return NgramHasher(n_features=n_features, **kw)
 
 
 def append_row(row, path):
@@ -211,17 +217,23 @@ def run_dataset(name, args, out_csv):
     # -- peers: LR over 2**k hashed columns, k the largest within the budget (and k-1, k-2)
     k_max = max(k for k in range(4, 31) if linear_bytes(2**k, n_classes) <= BUDGET)
     ks = [k_max] if args.quick else [k_max - 2, k_max - 1, k_max]
+    def hv(nf):
+        return HashingVectorizer(n_features=nf, ngram_range=(1, 2), alternate_sign=True, dtype=np.float32)
+
+    # HashingVectorizer also takes a width that is not a power of two: the widest that fills the budget
+    n_out = 1 if n_classes == 2 else n_classes
+    fill = BUDGET // n_out - 8
+    widths = [(k, f"2^{k}", 2**k) for k in ks] + ([] if args.quick else [(None, str(fill), fill)])
     if not args.no_peers:
-        for k in ks:
-            for feat, make in (
-                    ("HashingVectorizer", lambda nf: HashingVectorizer(n_features=nf, ngram_range=(1, 2),
-                                                                       alternate_sign=True, dtype=np.float32)),
-                    ("ngh", lambda nf: featurizer("ngh", nf)),
-                    ("ngh_words", lambda nf: featurizer("ngh_words", nf))):
-                cfg = f"{feat}(2^{k}) + LR"
+        for k, label, nf in widths:
+            for feat, make in (("HashingVectorizer", hv), ("ngh", lambda nf: featurizer("ngh", nf)),
+                               ("ngh_words", lambda nf: featurizer("ngh_words", nf))):
+                if k is None and feat != "HashingVectorizer":
+                    continue  # NgramHasher's width is a power of two
+                cfg = f"{feat}({label}) + LR"
                 if (cfg, 0) in done:
                     continue
-                v = make(2**k)
+                v = make(nf)
                 Xtr, Xte = v.transform(t_train), v.transform(t_test)
                 t = time.perf_counter()
                 c = choose_C(Xtr, y_train, grid)
@@ -274,10 +286,17 @@ def run_dataset(name, args, out_csv):
                 clf.fit(Xtr, y_train)
             fit_s = time.perf_counter() - t
             compact = clf.to_compact("int8")
-            record("ProjectionNet", cfg, feat, seed, compact.score(Xte, y_test), clf.score(Xte, y_test),
-                   compact.size_bytes, HASHER_BYTES, clf.n_iter_, fit_s,
+            acc_features = compact.score(Xte, y_test)
+            # what a device ships: the compact int8 text model (hasher settings + network) that reads raw
+            # text; its accuracy from the test texts themselves (features recomputed in float64: a sum
+            # within float32 rounding of 0 may read differently than from the float32 features)
+            text_model = compact_pipeline(make_pipeline(featurizer(feat), clf), "int8")
+            acc_text = text_model.score(t_test, y_test)
+            record("ProjectionNet", cfg, feat, seed, acc_text, clf.score(Xte, y_test),
+                   compact.size_bytes, text_model.size_bytes - compact.size_bytes, clf.n_iter_, fit_s,
                    f"T={T} d={d} head={head or 'linear'} {reading} density={clf.projection_.density_:.3g} {teach}"
-                   + "".join(f" {k}={v}" for k, v in extra.items()))
+                   + "".join(f" {k}={v}" for k, v in extra.items())
+                   + ("" if acc_text == acc_features else f" (from float32 features: {acc_features:.4f})"))
     return rows
 
 

@@ -64,6 +64,10 @@ def test_text_vocab_free_quick(tmp_path):
             assert int(r["total_bytes"]) == int(r["model_bytes"]) + int(r["featurizer_bytes"])
         # the compact int8 model: at least its weights (bits x outputs, or bits x 64 + 64 x outputs)
         lin, h64 = pns
+        from sklearn_projection._compact import TEXT_SETTINGS_BYTES
+
+        # ProjectionNet's bytes are those of the compact int8 text model: network + the hasher's settings
+        assert all(int(r["featurizer_bytes"]) == TEXT_SETTINGS_BYTES for r in pns)
         assert int(lin["model_bytes"]) >= 8192 * 2 + 2 * 8
         assert int(h64["model_bytes"]) >= 800 * 64 + 64 * 2
         assert "ternary" in lin["detail"] and "alone" in lin["detail"] and "lr" in h64["detail"]
