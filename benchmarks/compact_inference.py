@@ -39,6 +39,7 @@ root::
 
 import argparse
 import importlib.util
+import inspect
 import itertools
 import json
 import os
@@ -62,7 +63,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from sklearn_projection import ProjectionNetClassifier
+from sklearn_projection import ProjectionNetClassifier, _format
 from sklearn_projection._export_c import c_weight_bytes
 
 if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
@@ -214,6 +215,14 @@ def _load_baseline(path):
     return module
 
 
+def _baseline_model(base, compact):
+    """``compact`` rebuilt in the ``base`` package from its parts (as this package reads
+    them from its file), so an older copy that does not read this file version works."""
+    parts = _format.read(compact.to_bytes())
+    accepted = inspect.signature(base.CompactProjectionClassifier._from_parts).parameters
+    return base.CompactProjectionClassifier._from_parts(**{k: v for k, v in parts.items() if k in accepted})
+
+
 def _interleaved(calls, rounds, inner):
     """Best time per call (seconds) of each of ``calls`` (name -> function): ``rounds``
     rounds, each timing every call ``inner`` times in a row, in turn. Returns
@@ -261,7 +270,7 @@ def _run_mnist(quick, baseline=None, rounds=None):
     if baseline is not None:
         base = _load_baseline(baseline)
         for name in [m for m in models if m.startswith("compact")]:
-            old = base.CompactProjectionClassifier.from_bytes(models[name].to_bytes())
+            old = _baseline_model(base, models[name])
             if not np.array_equal(old.predict_proba(X_test), models[name].predict_proba(X_test)):
                 raise AssertionError(f"{name}: the baseline package predicts other probabilities")
             models[f"baseline {name}"] = old
