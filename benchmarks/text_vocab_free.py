@@ -71,9 +71,9 @@ SUMMARY = ["dataset", "family", "config", "featurizer", "n_seeds", "accuracy_int
 
 # featurisers that ship no vocabulary: "ngh" is NgramHasher() (2**20 columns unless a width is given), with
 # flags "_words" (char_ngram_range=None), "_count" (weighting="count"), "_raw" (weighting="count", norm=None:
-# what the C runtime streams with no buffer)
+# what the C runtime streams with no buffer), "_w13" (word 1-3-grams)
 FEATURIZER_FLAGS = {"words": dict(char_ngram_range=None), "count": dict(weighting="count"),
-                    "raw": dict(weighting="count", norm=None)}
+                    "raw": dict(weighting="count", norm=None), "w13": dict(word_ngram_range=(1, 3))}
 
 
 # ProjectionNet variants, named by dash-separated tokens (see parse_config):
@@ -81,7 +81,8 @@ FEATURIZER_FLAGS = {"words": dict(char_ngram_range=None), "count": dict(weightin
 #   h<H>x<B>     one hidden layer of H units over B bits (n_bits=10, n_projections=B/10)
 #   binary       bit reading "binary" (default here: "ternary")
 #   d/<k>, dx<k> density "auto" divided / multiplied by k
-#   words, count, raw  NgramHasher(char_ngram_range=None) / (weighting="count") / (weighting="count", norm=None)
+#   words, count, raw, w13  NgramHasher(char_ngram_range=None) / (weighting="count") /
+#                (weighting="count", norm=None) / (word_ngram_range=(1, 3))
 #                (combinable; default NgramHasher())
 #   a<alpha>     alpha (default: the library's)
 #   lr, joint    taught by an external LogisticRegression teacher / the built-in trainer (default: alone)
@@ -124,7 +125,7 @@ def parse_config(name):
                 raise ValueError
     except ValueError:
         raise ValueError(f"malformed ProjectionNet config {name!r}: expected lin<bits> or h<units>x<bits> "
-                         "followed by -binary, -count, -words, -lr, -joint, -d/<k>, -dx<k>, -a<alpha>, -T<t>, "
+                         "followed by -binary, -count, -words, -raw, -w13, -lr, -joint, -d/<k>, -dx<k>, -a<alpha>, -T<t>, "
                          "-e<epochs>") from None
     return c
 
@@ -323,9 +324,14 @@ def report(rows, out_dir, datasets):
            if r["n_seeds"] > 1 else f"{r['accuracy_int8']:.4f} (1)")
     lines = ["# Vocabulary-free text classifiers at equal int8 bytes", "",
              f"Budget {BUDGET:,} bytes (model + hasher settings). Every model int8 by one rule (symmetric per "
-             "output column, float32 biases and scales); ProjectionNet bytes = `to_compact(\"int8\").size_bytes` + "
-             f"{HASHER_BYTES} for the NgramHasher settings. Accuracy on the test split (stratified 75/25, "
-             "random_state=0), mean ± sd over seeds (number of seeds).", "",
+             "output column, float32 biases and scales). ProjectionNet: the compact int8 text model "
+             "(`compact_pipeline(make_pipeline(NgramHasher(...), clf), \"int8\")`), its `size_bytes` (network, "
+             f"header and the hasher's {HASHER_BYTES} bytes of settings) and its accuracy on the raw test texts. "
+             "Peers: LogisticRegression (C by 3-fold CV) over hashed columns, int8; NgramHasher peers count "
+             f"{HASHER_BYTES} bytes of settings too. Test split: stratified 75/25, random_state=0; mean ± sd over "
+             "ProjectionNet seeds (number of seeds); peers are deterministic (one run). The 'best' rows are the "
+             "best of many configurations on the test split itself (no validation split was used to choose "
+             "them): read them as optimistic.", "",
              "Command: `OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python -m benchmarks.text_vocab_free`", ""]
     for ds in datasets:
         s = [r for r in summ if r["dataset"] == ds]
