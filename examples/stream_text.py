@@ -18,7 +18,10 @@ Usage::
 
 prints one JSON line: texts streamed, chunks, held-out accuracy of the projection network and
 of the trainer, the trainer's table rows, and the peak of Python-traced memory (tracemalloc)
-after the first chunk and at the end of the stream.
+after the first chunk and at the end of the stream. Measured with ``--texts 40000`` (one pass,
+40 chunks, loaded 2-core machine): held-out accuracy 0.761 (trainer 0.794), traced peak 223 MiB
+after the first chunk and 284 MiB at the end (later calls also hold the rows of the trainer's
+table they touch, saved for rollback: bounded by the table, not by the stream), 67 s.
 """
 
 import argparse

@@ -71,7 +71,7 @@ class BuiltinTrainer(LogitsClassifierMixin, ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         """Output logits of validated ``X``; raises where the dense network overflows."""
-        rows = getattr(self, "table_rows_", None)  # absent from pickles before 0.4
+        rows = getattr(self, "table_rows_", None)  # absent from pickles older than the table
         if rows is not None:
             X = RowBatch.from_sparse(X, rows)
         z = nn.forward(X, self.coefs_, self.intercepts_)[-1]
