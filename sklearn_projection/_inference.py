@@ -56,10 +56,12 @@ _DEBRUIJN_INDEX = _debruijn_index()
 # int8 weight rows are summed in int16 over at most this many bits before being added to
 # the int32 sums: |sum| <= 128 * 128 = 16384 < 2**15, for any int8 (even -128, subtracted)
 _INT16_BITS = 128
+# from this many rows on, a ternary int8 gather uses the weights' column sums
+_TOTAL_MIN_ROWS = 8
 
 
 @njit(cache=True)
-def _rows_int8(words, flat, out, z, scale, bias, n_positive, offsets, acc16, acc32, lo, hi):
+def _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, acc16, acc32, lo, hi):
     """Rows ``lo .. hi-1`` of the int8 gather (one worker's share; scratch ``offsets``,
     ``acc16`` and ``acc32``). Per plane: the set bits' row offsets ``b * H`` are listed in
     increasing b (trailing-zero count), then their int8 weight rows summed. Integer sums
@@ -67,19 +69,35 @@ def _rows_int8(words, flat, out, z, scale, bias, n_positive, offsets, acc16, acc
     go to the int32 sums ``acc32`` (added, or subtracted for the negative plane) every
     :data:`_INT16_BITS` rows: half the vector work of int32, a quarter of the passes over
     the sums. Then ``out[i] += acc32`` (int32), or, when ``z`` has rows, the first layer
-    ``z[i] = float32(acc32) * scale + bias`` (each step in float32, as numpy does it)."""
+    ``z[i] = float32(acc32) * scale + bias`` (each step in float32, as numpy does it).
+
+    Ternary with ``total`` (the int32 column sums of the weights; empty otherwise): most
+    sums of dense rows are non-zero, so nearly every bit is in one plane or the other,
+    and ``S+ - S-`` is computed as ``2 S+ + S0 - total`` (``S-`` = ``total - S+ - S0``,
+    ``S0`` over the bits in neither plane): half the rows to add. Exact: int32 arithmetic
+    wraps modulo 2**32, and the true result fits in int32 (``_format.INT8_MAX_BITS``)."""
     n_words = words.shape[1]
     width = np.uint64(acc32.shape[0])
     fused = z.shape[0] > 0
+    by_total = total.shape[0] > 0 and n_words > n_positive
+    tail = (flat.shape[0] // acc32.shape[0]) % 64  # bits in the last word of a plane
+    last_mask = (_ONE << np.uint64(tail)) - _ONE if tail else ~_ZERO
     for i in range(lo, hi):
         for h in range(width):
             acc32[h] = 0
         for plane in range(2 if n_words > n_positive else 1):
             first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
-            sign = np.int32(1) if plane == 0 else np.int32(-1)
+            if by_total:
+                sign = np.int32(2) if plane == 0 else np.int32(1)
+            else:
+                sign = np.int32(1) if plane == 0 else np.int32(-1)
             k = 0
             for w in range(first, last):
                 x = words[i, w]
+                if by_total and plane == 1:  # the bits in neither plane
+                    x = ~(words[i, w - n_positive] | x)
+                    if w == last - 1:
+                        x &= last_mask
                 base = np.uint64((w - first) * 64)
                 while x != _ZERO:
                     offsets[k] = (base + trailing_zeros(x)) * width
@@ -103,6 +121,9 @@ def _rows_int8(words, flat, out, z, scale, bias, n_positive, offsets, acc16, acc
                     t += 1
                 for h in range(width):
                     acc32[h] += sign * np.int32(acc16[h])
+        if by_total:
+            for h in range(width):
+                acc32[h] -= total[h]
         if fused:
             for h in range(width):
                 z[i, h] = np.float32(acc32[h]) * scale[h] + bias[h]
@@ -149,11 +170,11 @@ def _rows_float32(words, flat, out, n_positive, offsets, lo, hi):
 # The parallel kernels only split the rows among the workers: a parallel region costs
 # seconds to compile, so the work lives in the serial functions above.
 @njit(cache=True, parallel=True)
-def _gather_int8(words, flat, out, z, scale, bias, n_positive, offsets, acc16, acc32):
+def _gather_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, acc16, acc32):
     n = words.shape[0]
     n_workers = offsets.shape[0]
     for wk in prange(n_workers):
-        _rows_int8(words, flat, out, z, scale, bias, n_positive, offsets[wk], acc16[wk], acc32[wk],
+        _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets[wk], acc16[wk], acc32[wk],
                    wk * n // n_workers, (wk + 1) * n // n_workers)
 
 
@@ -211,10 +232,15 @@ def _gather_int8_rows(words, weights, out, z, scale, bias, ternary):
     width = weights.shape[1]
     acc16 = np.empty((n_workers, width), dtype=np.int16)
     acc32 = np.empty((n_workers, width), dtype=np.int32)
+    # ternary batches: S+ - S- from the weights' column sums (see _rows_int8); a few rows
+    # are not worth summing the whole matrix
+    by_total = ternary and words.shape[0] >= _TOTAL_MIN_ROWS
+    total = weights.sum(axis=0, dtype=np.int32) if by_total else np.zeros(0, dtype=np.int32)
     if n_workers == 1:  # no parallel region to launch
-        _rows_int8(words, flat, out, z, scale, bias, n_words, offsets[0], acc16[0], acc32[0], 0, words.shape[0])
+        _rows_int8(words, flat, out, z, scale, bias, total, n_words, offsets[0], acc16[0], acc32[0], 0,
+                   words.shape[0])
     else:
-        _gather_int8(words, flat, out, z, scale, bias, n_words, offsets, acc16, acc32)
+        _gather_int8(words, flat, out, z, scale, bias, total, n_words, offsets, acc16, acc32)
 
 
 def _as_float32(W):

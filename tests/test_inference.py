@@ -171,7 +171,8 @@ def test_fast_input_check_gives_what_validate_data_gives(digits_model, digits_sp
 @pytest.mark.parametrize("n_bits", [129, 600])
 def test_int8_gather_is_exact_at_the_extremes_of_int8(n_bits):
     """int8 rows are summed in int16 blocks of at most 128 bits: every bit set, in both
-    planes, with weights -128 and 127 (the int16 bound holds for any int8)."""
+    planes, with weights -128 and 127 (the int16 bound holds for any int8); ternary
+    batches summed through the column sums give the same."""
     W = np.where(np.arange(n_bits)[:, None] % 3 == 0, np.int8(-128), np.int8(127)) * np.ones((1, 5), np.int8)
     W[:, 1] = -128
     W[:, 2] = 127
@@ -182,6 +183,10 @@ def test_int8_gather_is_exact_at_the_extremes_of_int8(n_bits):
     expected = signs.astype(np.int64) @ W.astype(np.int64)
     out = gather_first_layer(pack_ternary(signs), W, np.zeros((4, 5), np.int32), ternary=True)
     np.testing.assert_array_equal(out, expected)
+    # from 8 rows on, ternary sums come from the weights' column sums: same result
+    many = np.vstack([signs] * 3)
+    out = gather_first_layer(pack_ternary(many), W, np.zeros((12, 5), np.int32), ternary=True)
+    np.testing.assert_array_equal(out, np.vstack([expected] * 3))
     out = gather_first_layer(pack_bits((signs > 0).view(np.uint8)), W, np.zeros((4, 5), np.int32))
     np.testing.assert_array_equal(out, (signs > 0).astype(np.int64) @ W.astype(np.int64))
 
