@@ -311,6 +311,11 @@ class JointTrainingMixin(FitStateMixin):
         early_stopping = self.early_stopping and not incremental
         if not incremental:
             self._no_improvement_count = 0
+        # a warm_start fit may switch early_stopping on or off: start the record it needs
+        if early_stopping and self.validation_scores_ is None:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        if not early_stopping and self.best_loss_ is None:
+            self.best_loss_ = np.inf
         if early_stopping:
             stratify = Y if np.bincount(Y).min() >= 2 else None
             arrays = [X, bits, Y] + [a for a in (teacher_proba, sample_weight) if a is not None]

@@ -212,3 +212,18 @@ def test_reading_is_validated_and_old_pickles_read_binary(digits_split):
     assert back.to_compact().reading_ == "binary"
     np.testing.assert_array_equal(back.predict_proba(X_test), clf.predict_proba(X_test))
     back.set_params(warm_start=True).fit(X_train, y_train)  # continues: the reading did not change
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_warm_start_may_switch_early_stopping(first):
+    """Switching early_stopping between warm_start fits used to fail (best_loss_ or
+    validation_scores_ was None: what the first fit had not needed)."""
+    X, y = load_iris(return_X_y=True)
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, trainer_hidden_layer_sizes=(8,), max_iter=3,
+                                  warm_start=True, early_stopping=first, random_state=0).fit(X, y)
+    clf.set_params(early_stopping=not first).fit(X, y)
+    assert clf.n_iter_ == 6
+    if first:
+        assert np.isfinite(clf.best_loss_)
+    else:
+        assert len(clf.validation_scores_) == 3 and clf.best_validation_score_ > 0
