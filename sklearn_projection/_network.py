@@ -94,8 +94,9 @@ def backward(activations, delta, coefs, alpha, sw_sum):
 def l2_penalty(coefs, alpha, sw_sum, X=None):
     """``alpha/2 * ||W||^2 / sw_sum`` over the layers; over the touched rows of the first
     layer when ``X`` is a :class:`._embedding.RowBatch`."""
-    squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in coefs[isinstance(X, RowBatch):])
-    if isinstance(X, RowBatch):
+    hashed = isinstance(X, RowBatch)
+    squares = sum(float(np.dot(W.ravel(), W.ravel())) for W in (coefs[1:] if hashed else coefs))
+    if hashed:
         squares += rows_sum_of_squares(coefs[0], X.rows)
     return 0.5 * alpha * squares / sw_sum
 
