@@ -191,7 +191,7 @@ def test_ternary_reading_trains_on_signed_inputs_and_predicts_as_its_compact_mod
     z = np.maximum(signs @ clf.coefs_[0] + clf.intercepts_[0], 0) @ clf.coefs_[1] + clf.intercepts_[1]
     assert (np.argmax(z, axis=1) == np.searchsorted(clf.classes_, clf.predict(X_test))).mean() > 0.99
     # binary, same seed: another model
-    binary = ProjectionNetClassifier(n_projections=20, n_bits=10, projection_hidden_layer_sizes=(8,),
+    binary = ProjectionNetClassifier(n_projections=20, n_bits=10, projection_hidden_layer_sizes=(8,), reading="binary",
                                      trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X_train, y_train)
     assert binary.projection_.seed_ == clf.projection_.seed_
     assert not np.array_equal(binary.predict_proba(X_test), clf.predict_proba(X_test))
