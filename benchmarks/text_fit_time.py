@@ -196,7 +196,7 @@ def main(argv=None):
         f"## Joint vs alone over NgramHasher(n_features=2**20), default stopping rule\n\n{acc_table}\n\n"
         f"joint - alone, mean over seeds {seeds}: {100 * gain:+.2f} points\n\n"
         f"## Rows of the trainer's hashed table, {epochs} epochs, seed 0\n\n{tab_table}\n")
-    print(f"results in {out}")
+    C.written(args)
     return timing, acc, tab
 
 

@@ -181,6 +181,15 @@ def test_head_parity_quick(tmp_path):
 
 
 @needs_data
+def test_text_fit_time_quick(tmp_path):
+    _, out = run("text_fit_time", tmp_path, out=tmp_path / "out")
+    times = read(out / "text_fit_time.csv")
+    assert {r["features"] for r in times} >= {"count4000", "hashed2^20"}, times
+    assert all(float(r["best_s"]) > 0 and float(r["ratio_to_count4000"]) > 0 for r in times), times
+    assert read(out / "text_fit_time_accuracy.csv") and read(out / "text_fit_time_table.csv")
+
+
+@needs_data
 def test_mnist_acceptance_quick(tmp_path):
     stdout, out = run("mnist_acceptance", tmp_path, "--configs", "h40")
     rows = read(out / "mnist_acceptance.csv")
