@@ -33,7 +33,7 @@ root::
     python -m benchmarks.compact_inference            # full run (a few minutes on 2 cores)
     python -m benchmarks.compact_inference --quick    # tiny slices, seconds; checks it runs
     python -m benchmarks.compact_inference --only mnist --json results.json
-    git archive b83953c sklearn_projection | tar -x -C /tmp/base   # the package before issue 13
+    mkdir -p /tmp/base && git archive b83953c sklearn_projection | tar -x -C /tmp/base  # before issue 13
     python -m benchmarks.compact_inference --only mnist --baseline /tmp/base/sklearn_projection
 """
 
