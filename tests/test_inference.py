@@ -230,7 +230,7 @@ def test_logits_that_refuse_non_finite_input_skip_the_separate_check(digits_mode
         np.testing.assert_array_equal(compact.predict(X), compact.classes_[np.argmax(expected[name][0], axis=1)])
     assert calls == []  # not even the huge finite rows, whose sum overflows
     for bad, match in ((np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")):
-        X = np.ascontiguousarray(X_test[:5])
+        X = X_test[:5].copy()  # X_test[:5] is already contiguous: ascontiguousarray would be a view
         X[3, 7] = bad
         for model in (compact, digits_model):
             with pytest.raises(ValueError, match=match):
