@@ -78,3 +78,47 @@ def test_text_vocab_free_quick(tmp_path):
                   "h64x800-lr")}
     md = (out / "text_vocab_free.md").read_text()
     assert md.count("| best at ≤ budget |") == 2 and "## trec6" in md and "## sms_spam" in md
+
+
+def test_parse_config():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.text_vocab_free import parse_config
+
+    c = parse_config("lin10752-binary-words-raw-ref")
+    assert (c["T"], c["d"], c["head"], c["reading"], c["feat"], c["ref"]) == (336, 32, (), "binary", "ngh_words_raw",
+                                                                            True)
+    c = parse_config("h64x800-lr-T1-a1-dx2")
+    assert (c["T"], c["d"], c["head"], c["teach"], c["extra"], c["dfac"]) == (80, 10, (64,), "lr",
+                                                                            {"temperature": 1.0, "alpha": 1.0}, 2.0)
+    for bad in ("lin100", "h64x800-ref", "lin8192-bogus", "x8192"):  # 100 bits is not 32 x T; ref needs linear
+        with pytest.raises(ValueError, match="malformed"):
+            parse_config(bad)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_reference_head_is_the_same_function():
+    """The C-1 column head (last logit fixed at 0) predicts what the fitted C-column head predicts
+    (before int8 rounding), and the script's int8 forward pass of the full head is the compact model's."""
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+    from sklearn.pipeline import make_pipeline
+
+    from benchmarks.text_vocab_free import featurizer, record_reference_head
+    from sklearn_projection import ProjectionNetClassifier
+    from sklearn_projection._compact import compact_pipeline
+
+    rng = np.random.default_rng(0)
+    words = {0: ["good", "great", "fine"], 1: ["bad", "awful", "poor"], 2: ["who", "when", "where"]}
+    y = rng.integers(0, 3, 300)
+    texts = [" ".join(rng.choice(words[k], 3)) + f" x{rng.integers(50)}" for k in y]
+    X = featurizer("ngh_words_raw").transform(texts)
+    clf = ProjectionNetClassifier(8, 32, reading="binary", trainer_weight=0, distill_weight=0, max_iter=30,
+                                  random_state=0).fit(X, y)
+    model = compact_pipeline(make_pipeline(featurizer("ngh_words_raw"), clf), "int8")
+    rows = []
+    record_reference_head(clf, model, "ngh_words_raw", "lin256", 0, texts, y, lambda *a: rows.append(a))
+    (row,) = rows
+    family, config, feat, seed, acc8, accf, model_b, feat_b = row[:8]
+    assert config == "lin256 C-1" and "agrees with the compact text model on 1.0000" in row[-1]
+    assert accf == clf.score(X, y)  # same softmax, same argmax
+    assert model_b == model.size_bytes - feat_b - (256 + 8)  # one int8 column, bias and scale fewer
