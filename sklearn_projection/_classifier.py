@@ -337,7 +337,9 @@ class ProjectionNetClassifier(
     # ---------------------------------------------------------------- inference
     # decision_function, predict_proba, predict_log_proba and predict come from
     # LogitsClassifierMixin over _validate and _logits; the latter three also take the
-    # deprecated network= argument here.
+    # deprecated network= argument here. The bit kernel refuses NaN and infinities in its
+    # own pass over a dense X: a plain float array skips the separate finite check.
+    _logits_refuses_not_finite = True
     def _logits(self, X):
         """Projection network logits of validated ``X``: the float32 compact model's path."""
         proj = self.projection_

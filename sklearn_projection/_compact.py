@@ -313,6 +313,13 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             self.scales_, self.reading_,
         )
 
+    @property
+    def _logits_refuses_not_finite(self):
+        # The bit kernel refuses NaN and infinities in its own pass over a dense X, so a
+        # plain float array skips the separate finite check (LogitsClassifierMixin). Not
+        # for a text model: its input is texts, which go through the hasher (_validate).
+        return getattr(self, "hasher_", None) is None
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

@@ -107,6 +107,10 @@ def test_text_model_input_errors_are_the_hashers():
         compact.predict([b"\xff"])
     np.testing.assert_array_equal(compact.predict_proba([b"great film", "awful \xc3\xa9 film".encode("latin-1")]),
                                   compact.predict_proba(["great film", "awful \xe9 film"]))
+    # a float array as wide as the hasher's output is not texts: it never skips the hasher
+    # (the plain-array shortcut of numeric models must not apply to a text model)
+    with pytest.raises(ValueError, match="NgramHasher expects a 1-D iterable of texts"):
+        compact.predict(np.zeros((2, 2**10)))
 
 
 def test_from_classifier_checks_the_hasher(trec_small):
