@@ -124,10 +124,9 @@ class FitStateMixin:
 
         compare("n_projections", int(proj.n_projections), int(self.n_projections))
         compare("n_bits", int(proj.n_bits), int(self.n_bits))
-        # "auto" was decided from the data the network was initialised on: it stays
-        if self.density == "auto" or proj.density == "auto":
-            compare("density", proj.density, self.density)
-        elif proj.density_ != float(self.density):
+        # "auto" was decided from the data the network was initialised on: it stays, and a
+        # number is a change from it (or to it); two numbers compare by the density in use
+        if self.density == "auto" or proj.density == "auto" or proj.density_ != float(self.density):
             compare("density", proj.density, self.density)
         compare("reading", proj.reading, self._reading_for(proj_hidden))
         compare(
