@@ -52,6 +52,23 @@ def _assert_same_state(before, after):
 
 def _overflowing_weights(n):
     return np.full(n, 1e308)  # every loss term times 1e308: the weights become non-finite
+def _continue_beside_a_twin(clf, X, y, how):
+    """Continue ``clf`` once more (``how``: "warm_start" or "partial_fit") beside a fresh twin
+    fitted twice, and check they predict the same: a failed call in between left no trace.
+    Returns the twin."""
+    twin = ProjectionNetClassifier(**clf.get_params())
+    if how == "warm_start":
+        twin.fit(X, y)
+        clf.fit(X, y)
+        twin.fit(X, y)
+    else:
+        twin.partial_fit(X, y, classes=[0, 1, 2])
+        clf.partial_fit(X, y)
+        twin.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), twin.predict_proba(X))
+    return twin
+
+
 def test_a_failed_fit_leaves_the_estimator_unfitted():
     from sklearn.exceptions import NotFittedError
     from sklearn.utils.validation import check_is_fitted
@@ -97,16 +114,7 @@ def test_a_failed_continued_fit_keeps_the_previous_state(how):
     _assert_same_state(before, _fitted_state(clf))
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
     # and it goes on from there as if the failed call had not happened
-    twin = ProjectionNetClassifier(**clf.get_params())
-    if how == "warm_start":
-        twin.fit(X, y)
-        clf.fit(X, y)
-        twin.fit(X, y)
-    else:
-        twin.partial_fit(X, y, classes=[0, 1, 2])
-        clf.partial_fit(X, y)
-        twin.partial_fit(X, y)
-    np.testing.assert_array_equal(clf.predict_proba(X), twin.predict_proba(X))
+    _continue_beside_a_twin(clf, X, y, how)
 
 
 @pytest.mark.parametrize(
@@ -240,16 +248,7 @@ def test_a_failed_continued_fit_restores_the_rows_of_a_hashed_table(how, failure
     assert "_table_undo" not in vars(clf)
     _assert_same_state(before, _fitted_state(clf))
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
-    twin = ProjectionNetClassifier(**clf.get_params())
-    if how == "warm_start":
-        twin.fit(X, y)
-        clf.fit(X, y)
-        twin.fit(X, y)
-    else:
-        twin.partial_fit(X, y, classes=[0, 1, 2])
-        clf.partial_fit(X, y)
-        twin.partial_fit(X, y)
-    np.testing.assert_array_equal(clf.predict_proba(X), twin.predict_proba(X))
+    twin = _continue_beside_a_twin(clf, X, y, how)
     np.testing.assert_array_equal(clf.trainer_.predict_proba(X), twin.trainer_.predict_proba(X))
 
 
