@@ -33,11 +33,10 @@ if not __package__:  # run as a file (python benchmarks/<name>.py): make the pac
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import _common as C  # noqa: E402
-from benchmarks.datasets import load_dataset  # noqa: E402
+from benchmarks.datasets import load_split  # noqa: E402
 
 DATASETS = ("trec6", "sms_spam", "mnist")
 BUDGET = {"trec6": (160, 10), "sms_spam": (160, 10), "mnist": (60, 10)}
-MNIST_TRAIN_ROWS = 20_000
 HEADS = (("linear", ()), ("h64", (64,)))
 READINGS = ("binary", "ternary")
 COLUMNS = ["dataset", "bits", "head", "reading", "seed", "zero_share_test", "epochs", "accuracy", "int8_accuracy"]
@@ -54,10 +53,7 @@ def main(argv=None):
     seeds = [int(s) for s in args.seeds.split(",")][: 1 if args.quick else None]
     rows = []
     for name in args.datasets.split(","):
-        data = load_dataset(name, quick=args.quick)
-        Xtr, Xte, ytr, yte = data["X_train"], data["X_test"], data["y_train"], data["y_test"]
-        if name == "mnist" and not args.quick:
-            Xtr, ytr = Xtr[:MNIST_TRAIN_ROWS], ytr[:MNIST_TRAIN_ROWS]
+        Xtr, Xte, ytr, yte = load_split(name, quick=args.quick)
         T, d = (8, 8) if args.quick else BUDGET[name]
         for head, hidden in [h for h in HEADS if h[0] in args.heads.split(",")]:
             for reading in READINGS:

@@ -59,7 +59,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.random_projection import SparseRandomProjection
 
 from benchmarks import _common as C
-from benchmarks.datasets import TEXT_SETS, load_dataset
+from benchmarks.datasets import MNIST_TRAIN_ROWS, TEXT_SETS, load_dataset
 from sklearn_projection import ProjectionNetClassifier
 
 DATASETS = ("digits", "mnist", "trec6", "sms_spam")
@@ -68,7 +68,7 @@ COLUMNS = ["dataset", "family", "config", "seed", "accuracy_int8", "accuracy_flo
 SUMMARY = ["dataset", "family", "config", "n_seeds", "accuracy_int8", "accuracy_int8_std", "accuracy_int8_min",
            "accuracy_int8_max", "accuracy_float", "model_bytes", "projection_bytes", "featurizer_bytes",
            "total_bytes", "bytes_without_featurizer", "detail"]
-MNIST_ROWS = 20_000
+MNIST_ROWS = MNIST_TRAIN_ROWS
 
 
 # ------------------------------------------------------------------------------ the int8 rule

@@ -38,11 +38,10 @@ if not __package__:  # run as a file (python benchmarks/<name>.py): make the pac
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import _common as C  # noqa: E402
-from benchmarks.datasets import load_dataset  # noqa: E402
+from benchmarks.datasets import load_split  # noqa: E402
 
 DATASETS = ("trec6", "mnist")
 BUDGET = {"trec6": (160, 10), "mnist": (60, 10), "sms_spam": (160, 10), "digits": (60, 10)}
-MNIST_TRAIN_ROWS = 20_000
 C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 COLUMNS = ["dataset", "bits", "seed", "density", "lr_cv_C", "lr_cv", "head_alone", "head_alone_epochs",
            "head_joint", "head_joint_epochs", "alone_minus_lr", "joint_minus_lr"]
@@ -80,10 +79,7 @@ def main(argv=None):
     seeds = [int(s) for s in args.seeds.split(",")][: 1 if args.quick else None]
     rows = []
     for name in args.datasets.split(","):
-        data = load_dataset(name, quick=args.quick)
-        Xtr, Xte, ytr, yte = data["X_train"], data["X_test"], data["y_train"], data["y_test"]
-        if name == "mnist" and not args.quick:
-            Xtr, ytr = Xtr[:MNIST_TRAIN_ROWS], ytr[:MNIST_TRAIN_ROWS]
+        Xtr, Xte, ytr, yte = load_split(name, quick=args.quick)
         T, d = (8, 8) if args.quick else BUDGET[name]
         for seed in seeds:
             row = parity_row(name, Xtr, ytr, Xte, yte, T, d, seed, quick=args.quick)
