@@ -305,7 +305,13 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         if getattr(self, "hasher_", None) is None:
             return super()._validate(X)
         check_is_fitted(self)
-        return self.hasher_.transform(X)
+        features = self.hasher_.transform(X)
+        if features.shape[0] == 0:  # as the pipeline it came from: its classifier refuses no rows
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={features.shape}) while a minimum of 1 is "
+                f"required by {type(self).__name__}: pass at least one text."
+            )
+        return features
 
     def _logits(self, X):
         return _inference.logits(

@@ -111,6 +111,10 @@ def test_text_model_input_errors_are_the_hashers():
     # (the plain-array shortcut of numeric models must not apply to a text model)
     with pytest.raises(ValueError, match="NgramHasher expects a 1-D iterable of texts"):
         compact.predict(np.zeros((2, 2**10)))
+    # no texts: refused as the pipeline's classifier refuses no rows, by every predict method
+    for method in (compact.predict, compact.predict_proba, compact.decision_function):
+        with pytest.raises(ValueError, match="0 sample"):
+            method([])
 
 
 def test_from_classifier_checks_the_hasher(trec_small):
