@@ -23,6 +23,7 @@ Since there is one path, the full classifier and its float32 compact model give
 bit-identical logits by construction.
 """
 
+import numba
 import numpy as np
 from numba import prange
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -132,6 +133,131 @@ def _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, acc
                 out[i, h] += acc32[h]
 
 
+# int8 first layers at least this wide use the word kernel below (_rows_int8_words)
+_WORD_KERNEL_MIN_WIDTH = 16
+
+
+def _word_adder(lanes):
+    """An intrinsic ``add(acc32, flat, x, base, width, c, a0)``: for the set bits ``b`` of
+    the uint64 word ``x``, in increasing b, the int8 weight columns ``c .. c+lanes-1`` of
+    row ``base + b`` (``flat[(base + b) * width + c ...]``) are summed as one vector of
+    ``lanes`` int16 sums held in registers (at most 64 bits: ``|sum| <= 64 * 128``, exact
+    in int16), which is then added to the int32 sums ``acc32[a0 + c ...]``.
+
+    Written as LLVM IR because numba runs LLVM's loop vectoriser but not its SLP
+    vectoriser: a loop over the columns of ``acc32`` with loads from ``flat`` is
+    vectorised behind run-time checks that the two arrays do not overlap, repeated for
+    every group of rows (they cost as much as the adds), and sums in local variables are
+    not vectorised at all. The caller guarantees ``c + lanes <= width`` (no read past a
+    row, so none past ``flat``).
+    """
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def add_word(typingctx, acc32, flat, x, base, width, c, a0):
+        def codegen(context, builder, signature, args):
+            acc = context.make_array(signature.args[0])(context, builder, args[0])
+            weights = context.make_array(signature.args[1])(context, builder, args[1])
+            x, base, width, c, a0 = args[2:]
+            i64 = ir.IntType(64)
+            sums_t = ir.VectorType(ir.IntType(16), lanes)
+            zero = ir.Constant(sums_t, None)
+            entry = builder.block
+            loop = builder.append_basic_block("word_bits")
+            done = builder.append_basic_block("word_done")
+            builder.cbranch(builder.icmp_unsigned("!=", x, ir.Constant(i64, 0)), loop, done)
+            builder.position_at_end(loop)
+            bits = builder.phi(i64)
+            sums = builder.phi(sums_t)
+            b = builder.add(base, builder.cttz(bits, ir.Constant(ir.IntType(1), 1)))
+            row = builder.gep(weights.data, [builder.add(builder.mul(b, width), c)])
+            w = builder.load(builder.bitcast(row, ir.VectorType(ir.IntType(8), lanes).as_pointer()), align=1)
+            new_sums = builder.add(sums, builder.sext(w, sums_t))
+            rest = builder.and_(bits, builder.sub(bits, ir.Constant(i64, 1)))  # lowest set bit cleared
+            bits.add_incoming(x, entry)
+            bits.add_incoming(rest, loop)
+            sums.add_incoming(zero, entry)
+            sums.add_incoming(new_sums, loop)
+            builder.cbranch(builder.icmp_unsigned("!=", rest, ir.Constant(i64, 0)), loop, done)
+            builder.position_at_end(done)
+            total = builder.phi(sums_t)
+            total.add_incoming(zero, entry)
+            total.add_incoming(new_sums, loop)
+            acc_t = ir.VectorType(ir.IntType(32), lanes)
+            target = builder.bitcast(builder.gep(acc.data, [builder.add(a0, c)]), acc_t.as_pointer())
+            builder.store(builder.add(builder.load(target, align=4), builder.sext(total, acc_t)), target, align=4)
+            return context.get_dummy_value()
+
+        return types.void(acc32, flat, x, base, width, c, a0), codegen
+
+    return add_word
+
+
+if not numba.config.DISABLE_JIT:  # (pure Python runs _rows_int8 instead)
+    _add_word64, _add_word32, _add_word16 = _word_adder(64), _word_adder(32), _word_adder(16)
+
+
+@njit(cache=True)
+def _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32, lo, hi):
+    """Rows ``lo .. hi-1`` of the int8 gather for first layers of at least
+    :data:`_WORD_KERNEL_MIN_WIDTH` columns (scratch ``acc32``: 2 x H int32, the sums of
+    each plane). Word by word, the rows of its set bits are summed in registers, 64, 32
+    or 16 columns at a time (:func:`_word_adder`), a last few columns one at a time;
+    integer sums are exact in any order. Then as :func:`_rows_int8`: ``S+ - S-``, or
+    with ``total`` (ternary batches) ``2 S+ + S0 - total``, the zero plane being the
+    bits in neither plane; ``out[i] += sums`` or ``z[i] = float32(sums) * scale + bias``.
+    """
+    n_words = words.shape[1]
+    H = acc32.shape[0] // 2
+    width = np.uint64(H)
+    fused = z.shape[0] > 0
+    n_planes = 2 if n_words > n_positive else 1
+    by_total = total.shape[0] > 0 and n_planes == 2
+    tail = (flat.shape[0] // H) % 64  # bits in the last word of a plane
+    last_mask = (_ONE << np.uint64(tail)) - _ONE if tail else ~_ZERO
+    for i in range(lo, hi):
+        for h in range(acc32.shape[0]):
+            acc32[h] = 0
+        for plane in range(n_planes):
+            first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
+            a0 = np.uint64(plane * H)
+            for w in range(first, last):
+                x = words[i, w]
+                if by_total and plane == 1:  # the bits in neither plane
+                    x = ~(words[i, w - n_positive] | x)
+                    if w == last - 1:
+                        x &= last_mask
+                base = np.uint64((w - first) * 64)
+                c = _ZERO
+                while c + np.uint64(64) <= width:
+                    _add_word64(acc32, flat, x, base, width, c, a0)
+                    c += np.uint64(64)
+                if c + np.uint64(32) <= width:
+                    _add_word32(acc32, flat, x, base, width, c, a0)
+                    c += np.uint64(32)
+                if c + np.uint64(16) <= width:
+                    _add_word16(acc32, flat, x, base, width, c, a0)
+                    c += np.uint64(16)
+                while c < width and x != _ZERO:  # the last width % 16 columns
+                    o = (base + trailing_zeros(x)) * width
+                    x &= x - _ONE
+                    for h in range(c, width):
+                        acc32[a0 + h] += np.int32(flat[o + h])
+        for h in range(H):
+            if n_planes == 1:
+                s = acc32[h]
+            elif by_total:
+                s = np.int32(2) * acc32[h] + acc32[H + h] - total[h]
+            else:
+                s = acc32[h] - acc32[H + h]
+            if fused:
+                z[i, h] = np.float32(s) * scale[h] + bias[h]
+            else:
+                out[i, h] += s
+
+
 @njit(cache=True)
 def _rows_float32(words, flat, out, n_positive, offsets, lo, hi):
     """Rows ``lo .. hi-1`` of the float32 gather: per plane, the set bits' row offsets
@@ -176,6 +302,15 @@ def _gather_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, a
     for wk in prange(n_workers):
         _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets[wk], acc16[wk], acc32[wk],
                    wk * n // n_workers, (wk + 1) * n // n_workers)
+
+
+@njit(cache=True, parallel=True)
+def _gather_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32):
+    n = words.shape[0]
+    n_workers = acc32.shape[0]
+    for wk in prange(n_workers):
+        _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32[wk],
+                         wk * n // n_workers, (wk + 1) * n // n_workers)
 
 
 @njit(cache=True, parallel=True)
@@ -230,12 +365,19 @@ def _gather_int8_rows(words, weights, out, z, scale, bias, ternary):
     words, n_words, n_workers, offsets = _gather_setup(words, ternary)
     flat = np.ascontiguousarray(weights).reshape(-1)
     width = weights.shape[1]
-    acc16 = np.empty((n_workers, width), dtype=np.int16)
-    acc32 = np.empty((n_workers, width), dtype=np.int32)
     # ternary batches: S+ - S- from the weights' column sums (see _rows_int8); a few rows
     # are not worth summing the whole matrix
     by_total = ternary and words.shape[0] >= _TOTAL_MIN_ROWS
     total = weights.sum(axis=0, dtype=np.int32) if by_total else np.zeros(0, dtype=np.int32)
+    if width >= _WORD_KERNEL_MIN_WIDTH and not numba.config.DISABLE_JIT:
+        acc32 = np.empty((n_workers, 2 * width), dtype=np.int32)
+        if n_workers == 1:  # no parallel region to launch
+            _rows_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32[0], 0, words.shape[0])
+        else:
+            _gather_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32)
+        return
+    acc16 = np.empty((n_workers, width), dtype=np.int16)
+    acc32 = np.empty((n_workers, width), dtype=np.int32)
     if n_workers == 1:  # no parallel region to launch
         _rows_int8(words, flat, out, z, scale, bias, total, n_words, offsets[0], acc16[0], acc32[0], 0,
                    words.shape[0])

@@ -261,3 +261,29 @@ def test_int8_first_layer_scaled_in_the_kernel_equals_numpy_exactly(reading):
     z = first_layer(words, W, bias, scale, ternary=reading == "ternary")
     assert z.dtype == np.float32
     np.testing.assert_array_equal(z, expected)
+
+
+@pytest.mark.parametrize("width", [16, 21, 32, 48, 64, 100, 130])
+def test_int8_word_kernel_equals_the_dense_product_and_the_row_kernel(width, monkeypatch):
+    """First layers of 16 columns or more are summed word by word in vector registers
+    (64, 32 and 16 columns at a time, then the rest one by one): exact at the extremes
+    of int8 with every bit of a word set, for both readings, with and without the
+    weights' column sums, and bit for bit what the general row kernel gives."""
+    rng = np.random.default_rng(width)
+    for n_bits in (64, 65, 190):
+        W = rng.choice(np.array([-128, -127, -1, 0, 1, 126, 127], np.int8), size=(n_bits, width))
+        W[: n_bits // 2, 0] = -128  # one column at the int16 bound of a full word
+        scale = (rng.random(width) * 10.0 ** rng.integers(-4, 2, width)).astype(np.float32)
+        bias = rng.normal(size=width).astype(np.float32)
+        signs = np.vstack([_signs(rng, 9, n_bits), np.full((1, n_bits), -1, np.int8)])
+        bits = (signs > 0).view(np.uint8)
+        cases = [(pack_ternary(signs), True, signs), (pack_bits(bits), False, bits)]
+        for words, ternary, values in cases:
+            expected = values.astype(np.int64) @ W.astype(np.int64)
+            for rows in (slice(0, 3), slice(None)):  # fewer rows than _TOTAL_MIN_ROWS, and more
+                out = gather_first_layer(words[rows], W, np.zeros((len(values[rows]), width), np.int32), ternary)
+                np.testing.assert_array_equal(out, expected[rows])
+                z = first_layer(words[rows], W, bias, scale, ternary=ternary)
+                monkeypatch.setattr(_inference, "_WORD_KERNEL_MIN_WIDTH", 10**9)
+                np.testing.assert_array_equal(z, first_layer(words[rows], W, bias, scale, ternary=ternary))
+                monkeypatch.undo()
