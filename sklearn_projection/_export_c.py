@@ -146,16 +146,17 @@ _SOURCE_BODY = r"""
 #define N_WORDS (({P}_N_BITS + 63) / 64)
 
 #ifdef {P}_COLUMN_TABLE
-/* acc += x * column f of P, read from COLUMNS: +x or -x at each entry's bit (adding -x is
- * exactly subtracting x; the sign picks one of {-x, x}, no branch) */
-static void add_column(double *restrict acc, uint64_t f, double x)
-{
-    const double xs[2] = {-x, x};
-    const {column_t} *column = COLUMNS + f * N_ENTRIES;
-    int j;
-    for (j = 0; j < N_ENTRIES; ++j)
-        acc[column[j] >> 1] += xs[column[j] & 1u];
-}
+/* ADD_COLUMN(acc, f, x): acc += x * column f of P, read from COLUMNS: +x or -x at each
+ * entry's bit (adding -x is exactly subtracting x; the sign picks one of {-x, x}, no branch).
+ * A macro, so that the loops over the features keep its constants in registers. */
+#define ADD_COLUMN(ACC, F, X) do { \
+        double *const acc_ = (ACC); \
+        const double xs_[2] = {-(X), (X)}; \
+        const {column_t} *const col_ = COLUMNS + (size_t)(F) * N_ENTRIES; \
+        int j_; \
+        for (j_ = 0; j_ < N_ENTRIES; ++j_) \
+            acc_[col_[j_] >> 1] += xs_[col_[j_] & 1u]; \
+    } while (0)
 #else
 /* splitmix64 finaliser: identical to sklearn_projection._hashing.mix64 */
 static uint64_t mix64(uint64_t z)
@@ -165,32 +166,26 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* acc += x * column f of P (see the header): the j-th non-zero of the column is
- * mix64(key + (j + 1) * GOLDEN) = h, at bit lo + (((h >> 32) * span) >> 32) of its block,
- * +x if h is odd else -x (adding -x is exactly subtracting x). No branch: the sign picks
- * one of {-x, x}, the count of non-zeros picks a row of BLOCKS. */
-static void add_column(double *restrict acc, uint64_t f, double x)
-{
-    const double xs[2] = {-x, x};
-    uint64_t s = mix64(SEED + (f + 1u) * GOLDEN);
-    const {block_t} (*blocks)[2] = BLOCKS[(s >> 32) < FRAC];
-    int j;
-    /* unrolled by two by hand (-O2 does not unroll): two independent hashes per round */
-    for (j = 0; j + 2 <= N_ENTRIES; j += 2) {
-        uint64_t h0 = mix64(s + GOLDEN), h1 = mix64(s + 2u * GOLDEN);
-        s += 2u * GOLDEN;
-        acc[blocks[j][0] + (((h0 >> 32) * blocks[j][1]) >> 32)] += xs[h0 & 1u];
-        acc[blocks[j + 1][0] + (((h1 >> 32) * blocks[j + 1][1]) >> 32)] += xs[h1 & 1u];
-    }
-#if N_ENTRIES % 2
-    {
-        uint64_t h = mix64(s + GOLDEN);
-        acc[blocks[j][0] + (((h >> 32) * blocks[j][1]) >> 32)] += xs[h & 1u];
-    }
+/* ADD_COLUMN(acc, f, x): acc += x * column f of P (see the header): the j-th non-zero of
+ * the column is h = mix64(key + (j + 1) * GOLDEN), key = mix64(SEED + (f + 1) * GOLDEN), at
+ * bit lo + (((h >> 32) * span) >> 32) of its block, +x if h is odd else -x (adding -x is
+ * exactly subtracting x). No branch: the sign picks one of {-x, x}, the count of non-zeros
+ * picks a row of BLOCKS. A macro, so that the loops over the features keep its constants in
+ * registers, with the entries written out (ENTRY, at most 32) for the compiler to
+ * interleave. */
+#define ENTRY(J, Z) do { \
+        const uint64_t h_ = mix64(Z); \
+        acc_[blk_[J][0] + (((h_ >> 32) * blk_[J][1]) >> 32)] += xs_[h_ & 1u]; \
+    } while (0)
+#define ADD_COLUMN(ACC, F, X) do { \
+        double *const acc_ = (ACC); \
+        const double xs_[2] = {-(X), (X)}; \
+        const uint64_t s_ = mix64(SEED + ((uint64_t)(F) + 1u) * GOLDEN); \
+        const {block_t} (*const blk_)[2] = BLOCKS[(s_ >> 32) < FRAC]; \
+ENTRIES_C
+    } while (0)
 #endif
-}
-#endif
-
+ADD_COLUMN_FUNCTION
 /* 1 if a sum is > 0 (positive), 1 if it is < 0 (negative), else 0, read from its bits: the
  * sums are never NaN (rows with a non-finite value return before) nor -0 (a float64 sum that
  * starts at +0 and adds terms rounding to nearest is +0 or non-zero), so a > 0 exactly when
@@ -243,7 +238,7 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
                     double a = fabs(x);
                     finite &= a <= MAX_DOUBLE;
                     big = a > big ? a : big;
-                    add_column(acc, (uint64_t)idx[k], x);
+                    ADD_COLUMN(acc, (uint64_t)idx[k], x);
                 }
             }
         } else {
@@ -262,7 +257,7 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
                     double x = dense[k + list[t]] * scale, a = fabs(x);
                     finite &= a <= MAX_DOUBLE;
                     big = a > big ? a : big;
-                    add_column(acc, (uint64_t)(k + list[t]), x);
+                    ADD_COLUMN(acc, (uint64_t)(k + list[t]), x);
                 }
             }
         }
@@ -628,6 +623,30 @@ static void first_layer(const uint64_t *words, float *z)
 """
 
 
+# the entries of a column written out up to this many, else a loop
+_MAX_ENTRIES_WRITTEN = 32
+
+_ADD_COLUMN_FUNCTION = """
+/* acc += x * column f of P: ADD_COLUMN as a function */
+static void add_column(double *restrict acc, uint64_t f, double x)
+{
+    ADD_COLUMN(acc, f, x);
+}
+"""
+
+
+def _entries(n_entries):
+    """The body of the hashed ADD_COLUMN after its key: the N_ENTRIES entries written out
+    (the steps (j + 1) * GOLDEN as constants), or a loop when there are many."""
+    if n_entries == 0:
+        return "        (void)blk_; (void)xs_; \\"
+    if n_entries > _MAX_ENTRIES_WRITTEN:
+        return ("        int j_; \\\n        for (j_ = 0; j_ < N_ENTRIES; ++j_) \\\n"
+                "            ENTRY(j_, s_ + (uint64_t)(j_ + 1) * GOLDEN); \\")
+    return "\n".join(f"        ENTRY({j}, s_ + UINT64_C({(j + 1) * 0x9E3779B97F4A7C15 % 2**64})); \\"
+                     for j in range(n_entries))
+
+
 def _byte_tables():
     """BYTE_BITS and BYTE_COUNT of _FIRST_INT8 as C initialisers."""
     bits = []
@@ -897,7 +916,13 @@ def generate_c(compact, name="model", prefix="pn"):
             .replace("ACC", parts["acc"])
         )
     body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
-    body = body.replace("{column_t}", fmt["column_t"])
+    body = body.replace("{column_t}", fmt["column_t"]).replace("ENTRIES_C", _entries(fmt["n_entries"]))
+    # add_column, the macro as a function, is what the streaming text code calls
+    hasher = getattr(compact, "hasher_", None)
+    if hasher is not None:
+        from ._export_text_c import mode
+    streams = hasher is not None and mode(hasher) == "stream"
+    body = body.replace("ADD_COLUMN_FUNCTION\n", _ADD_COLUMN_FUNCTION if streams else "")
     body = (
         body.replace("FIRST_LAYER", first)
         .replace("REMAINING_LAYERS", _remaining_layers(widths, dtype))
