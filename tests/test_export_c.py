@@ -1,5 +1,6 @@
 """The C99 export: compiled with the system compiler, run on real rows, compared with Python."""
 
+import copy
 import shutil
 import subprocess
 import warnings
@@ -379,3 +380,47 @@ def test_c_wide_and_narrow_remaining_layers_match_python(digits_split, tmp_path,
     for flags in ((), ("-DPN_COLUMN_TABLE",)):
         exe = _build(compact, tmp_path, *flags)
         _compare(compact, exe, X_test[:150])
+
+
+@needs_cc
+@pytest.mark.parametrize("reading", ["binary", "ternary"])
+def test_c_int8_first_layer_from_every_pair_of_bit_sets_matches_python(digits_split, tmp_path, reading):
+    # the int8 first layer sums the two smaller of P (positive bits), N (negative) and Z
+    # (neither) and reads S(P) - S(N) from them and the weights' column sums; here rows land
+    # in every case: dense rows (P, N large), rows with two non-zero pixels (Z largest), zero
+    # rows, and (binary, at density 0.5: few empty bits) Gaussian rows with P > half (read
+    # as SUM - S(Z)); 1200 bits put more than 256 rows (one 16-bit group) in a set, and an odd
+    # width (7) leaves a weight word half used
+    from sklearn_projection._projection import lsh_bits
+
+    X_train, X_test, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=60, n_bits=20, reading=reading, projection_hidden_layer_sizes=(7,),
+                                  density=0.5 if reading == "binary" else "auto", trainer_hidden_layer_sizes=(16,),
+                                  max_iter=3, random_state=0).fit(X_train, y_train)
+    compact = clf.to_compact("int8")
+    sparse_rows = np.zeros((30, X_test.shape[1]))
+    sparse_rows[np.arange(30), np.arange(30) % 64] = X_test[:30].max(axis=1)
+    sparse_rows[np.arange(30), (7 * np.arange(30) + 20) % 64] = -1.5
+    gaussian = np.random.default_rng(0).normal(size=(40, X_test.shape[1]))
+    X = np.vstack([X_test[:60], -X_test[60:90], sparse_rows, np.zeros((2, X_test.shape[1])), gaussian])
+    bits = np.asarray(lsh_bits(X, compact.seed_, compact.n_bits_total_, compact.density_, reading=reading))
+    n_pos, n_neg = (bits > 0).sum(axis=1), (bits < 0).sum(axis=1)
+    n_zero = compact.n_bits_total_ - n_pos - n_neg
+    if reading == "ternary":
+        cases = {"S(P) - S(N)": (n_zero >= n_pos) & (n_zero >= n_neg),
+                 "2 S(P) + S(Z) - SUM": (n_zero < np.maximum(n_pos, n_neg)) & (n_pos <= n_neg),
+                 "SUM - S(Z) - 2 S(N)": (n_zero < np.maximum(n_pos, n_neg)) & (n_pos > n_neg)}
+        smaller = np.sort(np.stack([n_pos, n_neg, n_zero]), axis=0)[:2]
+    else:
+        cases = {"S(P)": n_pos <= n_zero, "SUM - S(Z)": n_pos > n_zero}
+        smaller = np.minimum(n_pos, n_zero)[None]
+    assert all(mask.any() for mask in cases.values()), {k: int(m.sum()) for k, m in cases.items()}
+    assert smaller.max() > 256
+    exe = _build(compact, tmp_path)
+    _compare(compact, exe, X)
+    # the extreme weights +127 and -127 (stored 255 and 1): a 16-bit group of more than 256
+    # rows would overflow its sums
+    extreme = copy.deepcopy(compact)
+    extreme.coefs_[0][:, 0], extreme.coefs_[0][:, 1:3] = 127, -127
+    (tmp_path / "extreme").mkdir()
+    _compare(extreme, _build(extreme, tmp_path / "extreme"), X)
