@@ -108,16 +108,26 @@ def block_starts(n_bits_total, k):
 
 @functools.lru_cache(maxsize=64)
 def projection_spec(seed, n_bits_total, density):
-    """What the kernels need to regenerate P: ``(seed, fraction threshold, block starts of
-    a column with floor(B * density) non-zeros, block starts of one with one more)``.
+    """What the kernels need to regenerate P: ``(seed, fraction threshold, k0, starts)``:
+    ``k0 = floor(B * density)`` and ``starts`` (2 x (k0 + 2) uint64), whose row 0 holds the
+    block starts of a column with k0 non-zeros and row 1 those of a column with
+    ``k0 + 1`` (each padded with its last entry).
+
+    One array, indexed by the column's row: the kernels never pick one of two arrays per
+    feature (numba may count references to an array chosen per iteration: atomic
+    increments and decrements in the hottest loop).
 
     Cached (a model predicting one row at a time asks for the same spec every call):
-    callers must not modify the arrays. (They are not flagged read-only, which would
-    give numba another type to compile the kernels for.)"""
+    callers must not modify the array. (It is not flagged read-only, which would give
+    numba another type to compile the kernels for.)"""
     w = column_weight(n_bits_total, density)
     k = w >> 32
-    starts0, starts1 = block_starts(n_bits_total, k), block_starts(n_bits_total, min(k + 1, n_bits_total))
-    return (np.uint64(seed), np.uint64(w & 0xFFFFFFFF), starts0, starts1)
+    starts = np.zeros((2, k + 2), dtype=np.uint64)
+    for row, k_row in enumerate((k, min(k + 1, n_bits_total))):
+        blocks = block_starts(n_bits_total, k_row)
+        starts[row] = blocks[-1]
+        starts[row, : blocks.shape[0]] = blocks
+    return (np.uint64(seed), np.uint64(w & 0xFFFFFFFF), np.int64(k), starts)
 
 
 @njit(cache=True, inline="always")
@@ -126,31 +136,30 @@ def feature_key(seed, feature):
 
 
 @njit(cache=True, inline="always")
-def column_blocks(key, frac, starts0, starts1):
-    """The block starts of the column whose key is ``key``: k_f = len(result) - 1."""
-    if (key >> _S32) < frac:
-        return starts1
-    return starts0
+def column_row(key, frac):
+    """The row of ``projection_spec``'s starts for the column whose key is ``key``: 1 if it
+    has ``k0 + 1`` non-zeros, else 0; ``k_f = k0 + column_row(key, frac)``."""
+    return 1 if (key >> _S32) < frac else 0
 
 
 @njit(cache=True, inline="always")
-def column_entry(key, j, starts):
-    """(bit, is_positive) of the j-th non-zero of the column whose key is ``key``."""
+def column_entry(key, j, lo, hi):
+    """(bit, is_positive) of the j-th non-zero of the column whose key is ``key``, whose
+    j-th block of bits is ``lo .. hi-1``."""
     h = mix64(key + (np.uint64(j) + _ONE) * _GOLDEN)
-    lo = starts[j]
-    return lo + (((h >> _S32) * (starts[j + 1] - lo)) >> _S32), (h & _ONE) != _ZERO
+    return lo + (((h >> _S32) * (hi - lo)) >> _S32), (h & _ONE) != _ZERO
 
 
 @njit(cache=True, parallel=True)
-def fill_columns(seed, frac, starts0, starts1, bit_index, value):
+def fill_columns(seed, frac, k0, starts, bit_index, value):
     """Fill ``bit_index`` and ``value`` (n_features x K) with the columns of P (see
     :func:`projection_columns`)."""
     for f in prange(bit_index.shape[0]):
         key = feature_key(seed, f)
-        starts = column_blocks(key, frac, starts0, starts1)
-        k = starts.shape[0] - 1
+        r = column_row(key, frac)
+        k = k0 + r
         for j in range(k):
-            b, positive = column_entry(key, j, starts)
+            b, positive = column_entry(key, j, starts[r, j], starts[r, j + 1])
             bit_index[f, j] = b
             value[f, j] = 1.0 if positive else -1.0
         for j in range(k, bit_index.shape[1]):
@@ -158,12 +167,12 @@ def fill_columns(seed, frac, starts0, starts1, bit_index, value):
             value[f, j] = 0.0
 
 
-def entries_per_column(frac, starts0, starts1):
+def entries_per_column(frac, k0, starts):
     """K: the most non-zeros any column has (ceil of B * density, or floor when exact)."""
-    return (starts1 if frac else starts0).shape[0] - 1
+    return int(k0) + (1 if frac else 0)
 
 
-def projection_columns(n_features, seed, frac, starts0, starts1):
+def projection_columns(n_features, seed, frac, k0, starts):
     """Regenerate the columns 0..n_features-1 of P as two (n_features x K) tables.
 
     ``bit_index`` (uint32: numba then skips the negative-index wrap-around check in the
@@ -171,10 +180,10 @@ def projection_columns(n_features, seed, frac, starts0, starts1):
     for j < K, where ``value`` is +1.0 or -1.0, and 0.0 in the padding entry of a column
     with fewer than ``K`` non-zeros (its bit index is 0; adding ``x * 0.0`` is exact).
     """
-    K = entries_per_column(frac, starts0, starts1)
+    K = entries_per_column(frac, k0, starts)
     bit_index = np.empty((n_features, K), dtype=np.uint32)
     value = np.empty((n_features, K), dtype=np.float64)
-    fill_columns(seed, frac, starts0, starts1, bit_index, value)
+    fill_columns(seed, frac, k0, starts, bit_index, value)
     return bit_index, value
 
 
@@ -229,45 +238,41 @@ def _store(acc, out8, out64, i, packed, ternary):
                 row8[b] = 1 if acc[b] > 0.0 else 0
 
 
-@njit(cache=True, inline="always")
-def _add_feature(acc, x, f, columns, spec):
-    """Add ``x * P[:, f]`` to ``acc``: from the regenerated ``columns`` if there are any,
-    otherwise hashing the column's non-zeros here (the same entries either way)."""
-    bit_index, value = columns
-    if bit_index.shape[0]:
-        bits, values = bit_index[f], value[f]
-        for j in range(bits.shape[0]):  # the same K for every column: no mispredicted exit
-            acc[bits[j]] += x * values[j]
-        return
-    seed, frac, starts0, starts1 = spec
-    key = feature_key(seed, f)
-    starts = column_blocks(key, frac, starts0, starts1)
-    for j in range(starts.shape[0] - 1):
-        b, positive = column_entry(key, j, starts)
-        acc[b] += x if positive else -x
+# The row kernels below take every array as its own argument, unpacked once per call,
+# and index them in place inside their loops: no tuple unpacked, no row view taken, no
+# array picked or passed to an inlined function per non-zero. numba counts references
+# to such arrays (atomic increments and decrements, through function calls) and its
+# pruning of those counts does not reliably remove them from a branchy loop: with
+# them, 8 calls per non-zero, a dense batch ran 6x slower (82 ms instead of 13 on 10k
+# MNIST rows), depending on how the kernel happened to be compiled.
+#
+# Adding a feature x (column f of P) to the sums ``acc``, the same in both kernels:
+# from the regenerated columns (``bit_index``, ``value``) if there are any (the same K
+# entries for every column: no mispredicted exit), otherwise hashing the column's
+# non-zeros where they are used (the same entries either way).
 
 
 @njit(cache=True)
-def _sparse_row(acc, cols, values, columns, spec, scale):
+def _sparse_row(acc, cols, values, bit_index, value, seed, frac, k0, starts, scale):
     """Sum the columns of one CSR row into ``acc``; returns the row's largest |x|."""
-    acc[:] = 0.0
+    for b in range(acc.shape[0]):
+        acc[b] = 0.0
     big = 0.0
     for k in range(cols.shape[0]):
         x = values[k] * scale
         if x != 0.0:
             big = max(big, abs(x))
-            _add_feature(acc, x, cols[k], columns, spec)
+            f = cols[k]
+            if bit_index.shape[0]:
+                for j in range(bit_index.shape[1]):
+                    acc[bit_index[f, j]] += x * value[f, j]
+            else:
+                key = feature_key(seed, f)
+                r = column_row(key, frac)
+                for j in range(k0 + r):
+                    b, positive = column_entry(key, j, starts[r, j], starts[r, j + 1])
+                    acc[b] += x if positive else -x
     return big
-
-
-@njit(cache=True, inline="always")
-def _nonzero_mask(row, base):
-    """Bit j set where ``row[base + j] != 0``, for the 64 features from ``base`` (a fixed
-    trip count: the compiler turns it into a few vector compares)."""
-    m = _ZERO
-    for j in range(64):
-        m |= np.uint64(row[base + j] != 0.0) << np.uint64(j)
-    return m
 
 
 @njit(cache=True, inline="always")
@@ -278,32 +283,42 @@ def _magnitude(x):
 
 
 @njit(cache=True)
-def _dense_row(acc, row, columns, spec, scale):
+def _dense_row(acc, row, bit_index, value, seed, frac, k0, starts, scale):
     """Sum the columns of one dense row into ``acc``; returns the row's largest |x|, ``inf``
     if the row holds NaN or an infinity.
 
-    The non-zero features are found 64 at a time (:func:`_nonzero_mask`) and visited in
-    increasing order, lowest set bit first: no branch per feature to mispredict on
-    images. (NaN and infinities are non-zero, so every non-finite value is visited: the
-    check costs nothing on the zeros.)
+    The non-zero features are found 64 at a time (a fixed trip count of ``x != 0`` that
+    the compiler turns into a few vector compares builds a 64-bit mask; the last,
+    shorter block the same way) and visited in increasing order, lowest set bit first:
+    no branch per feature to mispredict on images. (NaN and infinities are non-zero, so
+    every non-finite value is visited: the check costs nothing on the zeros.)
     """
-    acc[:] = 0.0
+    for b in range(acc.shape[0]):
+        acc[b] = 0.0
     big = 0.0
     n_features = row.shape[0]
-    full = n_features - n_features % 64
-    for base in range(0, full, 64):
-        m = _nonzero_mask(row, base)
+    for base in range(0, n_features, 64):
+        m = _ZERO
+        if base + 64 <= n_features:
+            for j in range(64):
+                m |= np.uint64(row[base + j] != 0.0) << np.uint64(j)
+        else:
+            for j in range(n_features - base):
+                m |= np.uint64(row[base + j] != 0.0) << np.uint64(j)
         while m != _ZERO:
             f = np.uint64(base) + trailing_zeros(m)
             m &= m - _ONE
             x = row[f] * scale
             big = max(big, _magnitude(x))
-            _add_feature(acc, x, f, columns, spec)
-    for f in range(full, n_features):
-        if row[f] != 0.0:
-            x = row[f] * scale
-            big = max(big, _magnitude(x))
-            _add_feature(acc, x, f, columns, spec)
+            if bit_index.shape[0]:
+                for j in range(bit_index.shape[1]):
+                    acc[bit_index[f, j]] += x * value[f, j]
+            else:
+                key = feature_key(seed, f)
+                r = column_row(key, frac)
+                for j in range(k0 + r):
+                    b, positive = column_entry(key, j, starts[r, j], starts[r, j + 1])
+                    acc[b] += x if positive else -x
     return big
 
 
@@ -358,11 +373,13 @@ def dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc, nonze
 # seconds to compile, so the work lives in serial functions.
 @njit(cache=True)
 def _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc, lo, hi):
+    bit_index, value = columns
+    seed, frac, k0, starts = spec
     n_not_finite = 0
     for i in range(lo, hi):
-        big = _dense_row(acc, X[i], columns, spec, 1.0)
+        big = _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, 1.0)
         if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
-            big = _dense_row(acc, X[i], columns, spec, _SHRINK)
+            big = _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, _SHRINK)
         n_not_finite += big == np.inf
         _store(acc, out8, out64, i, packed, ternary)
     return n_not_finite
@@ -389,11 +406,13 @@ def csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, ternary, out8
 
 @njit(cache=True)
 def _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc, first, last):
+    bit_index, value = columns
+    seed, frac, k0, starts = spec
     for i in range(first, last):
         lo, hi = row_ptr[i], row_ptr[i + 1]
         cols, vals = indices[lo:hi], data[lo:hi]
-        if _sparse_row(acc, cols, vals, columns, spec, 1.0) > _BIG:
-            _sparse_row(acc, cols, vals, columns, spec, _SHRINK)
+        if _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, 1.0) > _BIG:
+            _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, _SHRINK)
         _store(acc, out8, out64, i, packed, ternary)
 
 
