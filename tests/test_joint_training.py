@@ -227,3 +227,30 @@ def test_warm_start_may_switch_early_stopping(first):
         assert np.isfinite(clf.best_loss_)
     else:
         assert len(clf.validation_scores_) == 3 and clf.best_validation_score_ > 0
+
+
+def test_alpha_auto_scales_with_the_training_set_and_is_kept_by_continued_fits():
+    rng = np.random.RandomState(0)
+    X = rng.rand(8192, 5)
+    y = (X[:, 0] + 0.1 * rng.rand(8192) > 0.5).astype(int)
+    kw = dict(n_projections=4, n_bits=8, trainer_hidden_layer_sizes=(4,), max_iter=1, random_state=0)
+    assert ProjectionNetClassifier(**kw).fit(X[:100], y[:100]).alpha_ == 0.3
+    assert ProjectionNetClassifier(**kw).fit(X[:4096], y[:4096]).alpha_ == 0.3
+    big = ProjectionNetClassifier(warm_start=True, **kw).fit(X, y)
+    assert big.alpha_ == 0.15  # 0.3 * 4096 / 8192
+    # "auto" reaches the objective as the number it chose
+    same = ProjectionNetClassifier(alpha=0.15, **kw).fit(X, y)
+    for a, b in zip(big.coefs_, same.coefs_):
+        np.testing.assert_array_equal(a, b)
+    # the total sample weight counts, so weights of 2 are 4 096 rows repeated twice
+    weighted = ProjectionNetClassifier(**kw).fit(X[:4096], y[:4096], sample_weight=np.full(4096, 2.0))
+    assert weighted.alpha_ == 0.15
+    big.fit(X[:100], y[:100])  # a continued fit keeps the first call's value
+    assert big.alpha_ == 0.15
+    big.set_params(alpha=0.01).fit(X[:100], y[:100])  # a number is used as given
+    assert big.alpha_ == 0.01
+    stream = ProjectionNetClassifier(**kw).partial_fit(X[:200], y[:200], classes=[0, 1])
+    stream.partial_fit(X, y)
+    assert stream.alpha_ == 0.3
+    with pytest.raises(ValueError, match="alpha"):
+        ProjectionNetClassifier(alpha="large").fit(X[:100], y[:100])
