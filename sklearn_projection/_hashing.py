@@ -209,24 +209,31 @@ def _store(acc, out8, out64, i, packed, ternary):
     plane in its word ``b // 64`` at position ``b % 64``.
     """
     if packed:
-        # each word is assembled in a register and stored once
-        row = out64[i]
+        # each word is assembled in a register and stored once; a full word with a fixed
+        # trip count of 64 (a few vector compares), the last word the same way
         n_bits = acc.shape[0]
         width = (n_bits + 63) >> 6
         for w in range(width):
             base = w * 64
             pos = _ZERO
-            if ternary:
-                neg = _ZERO
-                for j in range(min(64, n_bits - base)):
+            neg = _ZERO
+            if base + 64 <= n_bits:
+                if ternary:
+                    for j in range(64):
+                        a = acc[base + j]
+                        pos |= np.uint64(a > 0.0) << np.uint64(j)
+                        neg |= np.uint64(a < 0.0) << np.uint64(j)
+                else:
+                    for j in range(64):
+                        pos |= np.uint64(acc[base + j] > 0.0) << np.uint64(j)
+            else:
+                for j in range(n_bits - base):
                     a = acc[base + j]
                     pos |= np.uint64(a > 0.0) << np.uint64(j)
                     neg |= np.uint64(a < 0.0) << np.uint64(j)
-                row[width + w] = neg
-            else:
-                for j in range(min(64, n_bits - base)):
-                    pos |= np.uint64(acc[base + j] > 0.0) << np.uint64(j)
-            row[w] = pos
+            out64[i, w] = pos
+            if ternary:
+                out64[i, width + w] = neg
     else:
         row8 = out8[i]
         if ternary:
