@@ -146,13 +146,14 @@ _SOURCE_BODY = r"""
 #define N_WORDS (({P}_N_BITS + 63) / 64)
 
 #ifdef {P}_COLUMN_TABLE
-/* ADD_COLUMN(acc, f, x): acc += x * column f of P, read from COLUMNS: +x or -x at each
- * entry's bit (adding -x is exactly subtracting x; the sign picks one of {-x, x}, no branch).
- * A macro, so that the loops over the features keep its constants in registers. */
-#define ADD_COLUMN(ACC, F, X) do { \
+/* ADD_COLUMN_AT(acc, COLUMN_KEY(f), x): acc += x * column f of P, read from COLUMNS: +x or
+ * -x at each entry's bit (adding -x is exactly subtracting x; the sign picks one of {-x, x},
+ * no branch). A macro, so that the loops over the features keep its constants in registers. */
+#define COLUMN_KEY(F) (F)
+#define ADD_COLUMN_AT(ACC, KEY, X) do { \
         double *const acc_ = (ACC); \
         const double xs_[2] = {-(X), (X)}; \
-        const {column_t} *const col_ = COLUMNS + (size_t)(F) * N_ENTRIES; \
+        const {column_t} *const col_ = COLUMNS + (size_t)(KEY) * N_ENTRIES; \
         int j_; \
         for (j_ = 0; j_ < N_ENTRIES; ++j_) \
             acc_[col_[j_] >> 1] += xs_[col_[j_] & 1u]; \
@@ -166,8 +167,8 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* ADD_COLUMN(acc, f, x): acc += x * column f of P (see the header): the j-th non-zero of
- * the column is h = mix64(key + (j + 1) * GOLDEN), key = mix64(SEED + (f + 1) * GOLDEN), at
+/* ADD_COLUMN_AT(acc, COLUMN_KEY(f), x): acc += x * column f of P (see the header): the j-th
+ * non-zero of the column is h = mix64(key + (j + 1) * GOLDEN), key = COLUMN_KEY(f), at
  * bit lo + (((h >> 32) * span) >> 32) of its block, +x if h is odd else -x (adding -x is
  * exactly subtracting x). No branch: the sign picks one of {-x, x}, the count of non-zeros
  * picks a row of BLOCKS. A macro, so that the loops over the features keep its constants in
@@ -177,10 +178,11 @@ static uint64_t mix64(uint64_t z)
         const uint64_t h_ = mix64(Z); \
         acc_[blk_[J][0] + (((h_ >> 32) * blk_[J][1]) >> 32)] += xs_[h_ & 1u]; \
     } while (0)
-#define ADD_COLUMN(ACC, F, X) do { \
+#define COLUMN_KEY(F) mix64(SEED + ((uint64_t)(F) + 1u) * GOLDEN)
+#define ADD_COLUMN_AT(ACC, KEY, X) do { \
         double *const acc_ = (ACC); \
         const double xs_[2] = {-(X), (X)}; \
-        const uint64_t s_ = mix64(SEED + ((uint64_t)(F) + 1u) * GOLDEN); \
+        const uint64_t s_ = (KEY); \
         const {block_t} (*const blk_)[2] = BLOCKS[(s_ >> 32) < FRAC]; \
 ENTRIES_C
     } while (0)
@@ -209,8 +211,8 @@ static uint64_t negative(double a)
 /* the largest finite double (DBL_MAX): |x| <= MAX_DOUBLE is false for NaN and +-inf */
 #define MAX_DOUBLE 0x1.fffffffffffffp+1023
 
-/* the dense row in chunks of CHUNK features: the positions of the non-zeros (and NaNs) of
- * a chunk are listed without a branch, then their columns added */
+/* the row in chunks of CHUNK features (dense) or pairs (sparse): the positions of the
+ * non-zeros (and NaNs) of a chunk are listed without a branch, then their columns added */
 #define CHUNK 256
 
 /* Stage 1 (_hashing / _projection.lsh_bits): the LSH bits of one row, packed 64 to a
@@ -231,34 +233,30 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
     for (pass = 0; pass < 2; ++pass) {
         for (b = 0; b <= {P}_N_BITS; ++b)
             acc[b] = 0.0;
-        if (idx) {
-            for (k = 0; k < n; ++k) {
-                double x = val[k] * scale;
-                if (x != 0.0) {
-                    double a = fabs(x);
-                    finite &= a <= MAX_DOUBLE;
-                    big = a > big ? a : big;
-                    ADD_COLUMN(acc, (uint64_t)idx[k], x);
-                }
+        for (k = 0; k < n; k += CHUNK) {
+            const double *const v = idx ? val + k : dense + k;
+            unsigned short list[CHUNK];
+            uint64_t key[CHUNK];
+            size_t m = 0, t, end = n - k < CHUNK ? n - k : CHUNK;
+            for (t = 0; t < end; ++t) {
+                /* x != 0.0 (true for NaN too) read from the bits: all but the sign bit
+                 * are 0 only for +-0; an integer test, cheaper than a float comparison */
+                union { double d; uint64_t u; } bits;
+                bits.d = v[t];
+                list[m] = (unsigned short)t;
+                m += (bits.u << 1) != 0;
             }
-        } else {
-            for (k = 0; k < n; k += CHUNK) {
-                unsigned short list[CHUNK];
-                size_t m = 0, t, end = n - k < CHUNK ? n - k : CHUNK;
-                for (t = 0; t < end; ++t) {
-                    /* x != 0.0 (true for NaN too) read from the bits: all but the sign bit
-                     * are 0 only for +-0; an integer test, cheaper than a float comparison */
-                    union { double d; uint64_t u; } v;
-                    v.d = dense[k + t];
-                    list[m] = (unsigned short)t;
-                    m += (v.u << 1) != 0;
-                }
-                for (t = 0; t < m; ++t) {
-                    double x = dense[k + list[t]] * scale, a = fabs(x);
-                    finite &= a <= MAX_DOUBLE;
-                    big = a > big ? a : big;
-                    ADD_COLUMN(acc, (uint64_t)(k + list[t]), x);
-                }
+            /* the keys first, in a loop of their own: the column loop then starts each
+             * column's hashes at once (measured 10 % faster at -O2) */
+            for (t = 0; t < m; ++t)
+                key[t] = COLUMN_KEY(idx ? (uint64_t)idx[k + list[t]] : (uint64_t)(k + list[t]));
+            for (t = 0; t < m; ++t) {
+                /* scaled, x may round to +-0: adding it changes no sum (a sum that starts
+                 * at +0 stays +0 when -0 is added) */
+                double x = v[list[t]] * scale, a = fabs(x);
+                finite &= a <= MAX_DOUBLE;
+                big = a > big ? a : big;
+                ADD_COLUMN_AT(acc, key[t], x);
             }
         }
         if (!finite)
@@ -627,16 +625,16 @@ static void first_layer(const uint64_t *words, float *z)
 _MAX_ENTRIES_WRITTEN = 32
 
 _ADD_COLUMN_FUNCTION = """
-/* acc += x * column f of P: ADD_COLUMN as a function */
+/* acc += x * column f of P (ADD_COLUMN_AT as a function) */
 static void add_column(double *restrict acc, uint64_t f, double x)
 {
-    ADD_COLUMN(acc, f, x);
+    ADD_COLUMN_AT(acc, COLUMN_KEY(f), x);
 }
 """
 
 
 def _entries(n_entries):
-    """The body of the hashed ADD_COLUMN after its key: the N_ENTRIES entries written out
+    """The body of the hashed ADD_COLUMN_AT after its key: the N_ENTRIES entries written out
     (the steps (j + 1) * GOLDEN as constants), or a loop when there are many."""
     if n_entries == 0:
         return "        (void)blk_; (void)xs_; \\"
@@ -917,7 +915,7 @@ def generate_c(compact, name="model", prefix="pn"):
         )
     body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
     body = body.replace("{column_t}", fmt["column_t"]).replace("ENTRIES_C", _entries(fmt["n_entries"]))
-    # add_column, the macro as a function, is what the streaming text code calls
+    # add_column, ADD_COLUMN_AT as a function, is what the streaming text code calls
     hasher = getattr(compact, "hasher_", None)
     if hasher is not None:
         from ._export_text_c import mode
