@@ -19,6 +19,12 @@ in a rotating order; a predictor's time is the sum over blocks of its best time 
 ``--repeats`` (robust to bursts of load from other processes on a shared machine). Two
 builds: ``cc -O2`` and ``cc -O3 -march=native``.
 
+The same binary also times the three stages of the default model (density "auto", columns
+hashed) one at a time, through a translation unit that includes its ``.c``: ``lsh_words``
+(input -> packed bits), ``first_layer`` (bits -> first layer, from bits computed before the
+timing) and ``output`` (the remaining layers and argmax, on a copy of the first layer): where
+the time of a prediction goes, in the same rounds as the peers.
+
 Ratios are against the C MLP peers of the same binary and run. The C classes of the
 ProjectionNet models must equal Python's ``to_compact("int8").predict`` on every row (dense
 and sparse entry points; the script fails otherwise); the MLP peers' agreement with
@@ -137,6 +143,7 @@ _HARNESS = r"""
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 @HEADERS@
 
@@ -194,6 +201,8 @@ int main(int argc, char **argv)
     rows.values = (const double *)(csr + n_rows + 1 + csr[n_rows]);
     for (p = 0; p < N_PREDICTORS; ++p)
         total[p] = 0.0;
+    if (stage_setup(&rows, n_rows) != 0)
+        return 6;
     /* rows in blocks of BLOCK; per block, each predictor's best time over the repeats, which
      * run interleaved in a rotating order; a predictor's time is the sum of its blocks' best
      * times, so that a burst of load from other processes spoils one block, not a pass */
@@ -229,10 +238,66 @@ int main(int argc, char **argv)
 """
 
 
-def _harness_source(pn_prefixes, mlp_names, n_features):
+# the stages of one model, timed apart in the same binary: a translation unit that includes
+# the model's .c (its static functions) with its public names renamed, and exposes them
+_STAGES_TU = """
+#include "{p}.c"
+int {p}_stage_lsh(const double *x, uint64_t *words) {{ return lsh_words(NULL, x, NULL, {P}_N_FEATURES, words); }}
+void {p}_stage_first(const uint64_t *words, float *z) {{ first_layer(words, z); }}
+int {p}_stage_output(float *z) {{ return output(z, NULL); }}
+size_t {p}_stage_n_words(void) {{ return N_PLANES * N_WORDS; }}
+size_t {p}_stage_width(void) {{ return MAX_WIDTH; }}
+"""
+
+# predictors over the stages of model {p}: the packed bits of every row (stage_lsh) and its first
+# layer (stage_first) are computed once before the timing, so that each stage reads its input
+# from memory whatever the order; stage_output copies z first (output overwrites it)
+_STAGES_HARNESS = """
+int {p}_stage_lsh(const double *x, uint64_t *words);
+void {p}_stage_first(const uint64_t *words, float *z);
+int {p}_stage_output(float *z);
+size_t {p}_stage_n_words(void);
+size_t {p}_stage_width(void);
+static uint64_t *stage_words;
+static float *stage_z, *stage_z2;
+static size_t stage_nw, stage_w;
+static int stage_setup(const Rows *r, size_t n_rows)
+{{
+    size_t i;
+    stage_nw = {p}_stage_n_words();
+    stage_w = {p}_stage_width();
+    stage_words = malloc(sizeof(uint64_t) * stage_nw * n_rows);
+    stage_z = malloc(sizeof(float) * stage_w * n_rows);
+    stage_z2 = malloc(sizeof(float) * stage_w * n_rows);
+    if (!stage_words || !stage_z || !stage_z2)
+        return 1;
+    for (i = 0; i < n_rows; ++i) {{
+        {p}_stage_lsh(r->dense + i * {n_features}, stage_words + i * stage_nw);
+        {p}_stage_first(stage_words + i * stage_nw, stage_z + i * stage_w);
+    }}
+    return 0;
+}}
+static int stage_lsh(const Rows *r, size_t i) {{ return {p}_stage_lsh(r->dense + i * {n_features}, stage_words + i * stage_nw); }}
+static int stage_first(const Rows *r, size_t i) {{ (void)r; {p}_stage_first(stage_words + i * stage_nw, stage_z + i * stage_w); return 0; }}
+static int stage_output(const Rows *r, size_t i)
+{{
+    (void)r;
+    memcpy(stage_z2 + i * stage_w, stage_z + i * stage_w, sizeof(float) * stage_w);
+    return {p}_stage_output(stage_z2 + i * stage_w);
+}}
+"""
+
+STAGES = ("stage_lsh", "stage_first", "stage_output")
+
+
+def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None):
     headers = [f'#include "{p}.h"' for p in pn_prefixes]
     headers += [f"int {m}(const double *x);" for m in mlp_names]
     funcs, names = [], []
+    if stage_prefix is None:
+        funcs.append("static int stage_setup(const Rows *r, size_t n_rows) { (void)r; (void)n_rows; return 0; }")
+    else:
+        funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features))
     for p in pn_prefixes:
         funcs.append(f"static int {p}_dense(const Rows *r, size_t i) "
                      f"{{ return {p}_predict_dense(r->dense + i * {n_features}, NULL); }}")
@@ -243,6 +308,8 @@ def _harness_source(pn_prefixes, mlp_names, n_features):
     for m in mlp_names:
         funcs.append(f"static int {m}_dense(const Rows *r, size_t i) {{ return {m}(r->dense + i * {n_features}); }}")
         names.append(f"{m}_dense")
+    if stage_prefix is not None:
+        names += list(STAGES)
     preds = "\n".join(funcs) + (
         f"\n#define N_PREDICTORS {len(names)}\n"
         f"static int (*const PREDICT[N_PREDICTORS])(const Rows *, size_t) = {{{', '.join(names)}}};\n"
@@ -308,7 +375,13 @@ def run(quick=False, repeats=None, builds=None, trained=None):
             path = tmp / f"mlp_{dtype}.c"
             path.write_text(mlp_c_source(mlp, f"mlp_{dtype}", dtype))
             sources.append((path, []))
-        harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1])
+        # the stages of the default model (density "auto", columns hashed), in the same binary
+        stage_label = next(label for label in compacts if label.startswith("auto"))
+        sp_ = prefixes[(stage_label, "hash")]
+        (tmp / "stages.c").write_text(_STAGES_TU.format(p=sp_, P=sp_.upper()))
+        renamed = [f"-D{sp_}_{name}={sp_}_stages_{name}" for name in ("predict_dense", "predict_sparse", "class_labels")]
+        sources.append((tmp / "stages.c", renamed))
+        harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1], sp_)
         (tmp / "harness.c").write_text(harness)
         for build in builds:
             flags = BUILDS[build]
@@ -340,6 +413,16 @@ def run(quick=False, repeats=None, builds=None, trained=None):
                         vs_mlp_int8=round(rate / peer["mlp_int8"], 3),
                         agrees_with_python=f"{X_test.shape[0]}/{X_test.shape[0]} (bit-identical classes)",
                         accuracy=round(float(np.mean(compacts[label].classes_[got] == y_test)), 4)))
+            stage_note = {"stage_lsh": "stage 1 alone: input -> packed bits (lsh_words)",
+                          "stage_first": "stage 2 alone: packed bits -> first layer (first_layer)",
+                          "stage_output": "stage 3 alone: remaining layers + argmax (output; z copied first)"}
+            for stage in STAGES:
+                rate = X_test.shape[0] / seconds[stage]
+                results.append(dict(
+                    build=build, predictor=f"ProjectionNet h64 int8, density {stage_label}, {stage_note[stage]}",
+                    rows_per_s=round(rate), vs_mlp_float32=round(rate / peer["mlp_float32"], 3),
+                    vs_mlp_int8=round(rate / peer["mlp_int8"], 3), agrees_with_python="-", accuracy=None,
+                    us_per_row=round(1e6 / rate, 3)))
             for m, rate in peer.items():
                 got = by_name[f"{m}_dense"]
                 results.append(dict(
@@ -359,8 +442,9 @@ def to_markdown(results):
              "| build | predictor | rows/s | × C MLP f32 | × C MLP int8 | classes vs Python | accuracy |",
              "|---|---|---:|---:|---:|---|---:|"]
     for r in results["rows"]:
+        accuracy = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
         lines.append(f"| {r['build']} | {r['predictor']} | {r['rows_per_s']:,} | {r['vs_mlp_float32']:.3f} "
-                     f"| {r['vs_mlp_int8']:.3f} | {r['agrees_with_python']} | {r['accuracy']:.4f} |")
+                     f"| {r['vs_mlp_int8']:.3f} | {r['agrees_with_python']} | {accuracy} |")
     return "\n".join(lines)
 
 
