@@ -15,7 +15,11 @@ its float32 compact model) and :class:`~sklearn_projection.CompactProjectionClas
    negative bits b``, in this order: first every positive bit in increasing b (added),
    then every negative bit in increasing b (subtracted). float32 weights accumulate in
    float32 from the bias; int8 weights accumulate exactly in int32, then
-   ``z = acc * scale + bias``; float16 weights are widened to float32 first (exactly);
+   ``z = acc * scale + bias``; float16 weights are widened to float32 first (exactly).
+   int8 layers of 16 columns or more sum, word by word, the weight rows of the word's
+   set bits in vector registers (``_rows_int8_words``: an LLVM IR intrinsic, since numba
+   vectorises loops but not straight-line code); narrower ones list the set bits of a
+   row first (``_rows_int8``). Integer sums are exact in any order: both give the same;
 3. **remaining layers**: ReLU, then ``z @ W + b`` per layer in float32 (int8: ``(z @ q) *
    scale + b``).
 
@@ -133,8 +137,11 @@ def _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, acc
                 out[i, h] += acc32[h]
 
 
-# int8 first layers at least this wide use the word kernel below (_rows_int8_words)
-_WORD_KERNEL_MIN_WIDTH = 16
+# int8 first layers use the word kernel below (_rows_int8_words); pure Python
+# (NUMBA_DISABLE_JIT) runs the row kernel above, which gives the same sums
+_WORD_KERNEL = not numba.config.DISABLE_JIT
+# the word kernel's weight rows are padded with zero columns to a multiple of this
+_LANES_MIN = 16
 
 
 def _word_adder(lanes):
@@ -201,28 +208,30 @@ if not numba.config.DISABLE_JIT:  # (pure Python runs _rows_int8 instead)
 
 @njit(cache=True)
 def _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32, lo, hi):
-    """Rows ``lo .. hi-1`` of the int8 gather for first layers of at least
-    :data:`_WORD_KERNEL_MIN_WIDTH` columns (scratch ``acc32``: 2 x H int32, the sums of
-    each plane). Word by word, the rows of its set bits are summed in registers, 64, 32
-    or 16 columns at a time (:func:`_word_adder`), a last few columns one at a time;
-    integer sums are exact in any order. Then as :func:`_rows_int8`: ``S+ - S-``, or
-    with ``total`` (ternary batches) ``2 S+ + S0 - total``, the zero plane being the
-    bits in neither plane; ``out[i] += sums`` or ``z[i] = float32(sums) * scale + bias``.
+    """Rows ``lo .. hi-1`` of the int8 gather, ``flat`` holding the weight rows padded
+    with zero columns to a width a multiple of :data:`_LANES_MIN` (scratch ``acc32``: 2 x
+    that width, the int32 sums of each plane). Word by word, the rows of its set bits are
+    summed in registers, 64, 32 or 16 columns at a time (:func:`_word_adder`); integer
+    sums are exact in any order. Then as :func:`_rows_int8` for the H true columns:
+    ``S+ - S-``, or with ``total`` (ternary batches) ``2 S+ + S0 - total``, the zero
+    plane being the bits in neither plane; ``out[i] += sums`` or
+    ``z[i] = float32(sums) * scale + bias``.
     """
     n_words = words.shape[1]
-    H = acc32.shape[0] // 2
-    width = np.uint64(H)
     fused = z.shape[0] > 0
+    H = z.shape[1] if fused else out.shape[1]
+    stride = acc32.shape[0] // 2
+    width = np.uint64(stride)
     n_planes = 2 if n_words > n_positive else 1
     by_total = total.shape[0] > 0 and n_planes == 2
-    tail = (flat.shape[0] // H) % 64  # bits in the last word of a plane
+    tail = (flat.shape[0] // stride) % 64  # bits in the last word of a plane
     last_mask = (_ONE << np.uint64(tail)) - _ONE if tail else ~_ZERO
     for i in range(lo, hi):
         for h in range(acc32.shape[0]):
             acc32[h] = 0
         for plane in range(n_planes):
             first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
-            a0 = np.uint64(plane * H)
+            a0 = np.uint64(plane * stride)
             for w in range(first, last):
                 x = words[i, w]
                 if by_total and plane == 1:  # the bits in neither plane
@@ -237,21 +246,15 @@ def _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32,
                 if c + np.uint64(32) <= width:
                     _add_word32(acc32, flat, x, base, width, c, a0)
                     c += np.uint64(32)
-                if c + np.uint64(16) <= width:
+                if c < width:  # (the width is a multiple of 16)
                     _add_word16(acc32, flat, x, base, width, c, a0)
-                    c += np.uint64(16)
-                while c < width and x != _ZERO:  # the last width % 16 columns
-                    o = (base + trailing_zeros(x)) * width
-                    x &= x - _ONE
-                    for h in range(c, width):
-                        acc32[a0 + h] += np.int32(flat[o + h])
         for h in range(H):
             if n_planes == 1:
                 s = acc32[h]
             elif by_total:
-                s = np.int32(2) * acc32[h] + acc32[H + h] - total[h]
+                s = np.int32(2) * acc32[h] + acc32[stride + h] - total[h]
             else:
-                s = acc32[h] - acc32[H + h]
+                s = acc32[h] - acc32[stride + h]
             if fused:
                 z[i, h] = np.float32(s) * scale[h] + bias[h]
             else:
@@ -369,8 +372,13 @@ def _gather_int8_rows(words, weights, out, z, scale, bias, ternary):
     # are not worth summing the whole matrix
     by_total = ternary and words.shape[0] >= _TOTAL_MIN_ROWS
     total = weights.sum(axis=0, dtype=np.int32) if by_total else np.zeros(0, dtype=np.int32)
-    if width >= _WORD_KERNEL_MIN_WIDTH and not numba.config.DISABLE_JIT:
-        acc32 = np.empty((n_workers, 2 * width), dtype=np.int32)
+    if _WORD_KERNEL:
+        stride = -(-width // _LANES_MIN) * _LANES_MIN
+        if stride != width:  # zero columns up to a multiple of 16: every row a whole vector
+            padded = np.zeros((weights.shape[0], stride), dtype=np.int8)
+            padded[:, :width] = weights
+            flat = padded.reshape(-1)
+        acc32 = np.empty((n_workers, 2 * stride), dtype=np.int32)
         if n_workers == 1:  # no parallel region to launch
             _rows_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32[0], 0, words.shape[0])
         else:
