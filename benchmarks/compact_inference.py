@@ -13,7 +13,11 @@ CPU time is reported too (all the work runs in it), which a loaded machine distu
 less than the wall clock. ``--baseline DIR`` also loads the
 compact models into another copy of the package (e.g. ``git archive <commit>
 sklearn_projection``, unpacked) and times it in the same rounds, after checking that it
-predicts the same probabilities.
+predicts the same probabilities. At one thread it also times the stages of ``predict`` of
+the h64 int8 model (binary and ternary reading of the same weights) against
+``MLPClassifier((32,)).predict`` in the same interleaved rounds, by thread CPU time: the
+input check ``validate_data`` would run (``np.add.reduce`` over ``X``), the packed LSH
+bits, the int8 first layer (scaled), the remaining layers and the whole ``predict``.
 
 **digits and TREC-6**: for scikit-learn's digits and for TREC-6 (CountVectorizer features), trains on the same
 split an ``MLPClassifier(256, 256)``, a ``LogisticRegression`` and a
@@ -242,6 +246,32 @@ def _interleaved(calls, rounds, inner):
     return wall, cpu
 
 
+def _stages(compact, peer, X, rounds):
+    """Thread CPU time (ms, best of ``rounds``, interleaved) of each stage of ``predict`` of
+    an int8 compact model with a hidden layer, for both readings of its weights, and of
+    ``peer.predict``, on ``X`` at one thread."""
+    from sklearn_projection import _inference, _projection
+
+    seed, n_bits, density = compact.seed_, compact.n_bits_total_, compact.density_
+    W, b, scale = compact.coefs_[0], compact.intercepts_[0], compact.scales_[0]
+    calls = {"MLPClassifier((32,)).predict": lambda: peer.predict(X),
+             "input check (np.add.reduce over X)": lambda: _inference._sum_is_finite(X)}
+    for reading in ("binary", "ternary"):
+        ternary = reading == "ternary"
+        words = _projection.lsh_bits(X, seed, n_bits, density, packed=True, reading=reading)
+        z = _inference.first_layer(words, W, b, scale, ternary=ternary)
+        model = pickle.loads(pickle.dumps(compact))
+        model.reading_ = reading
+        calls[f"{reading}: LSH bits (lsh_bits, packed)"] = (
+            lambda r=reading: _projection.lsh_bits(X, seed, n_bits, density, packed=True, reading=r))
+        calls[f"{reading}: first layer"] = lambda w=words, t=ternary: _inference.first_layer(w, W, b, scale, ternary=t)
+        calls[f"{reading}: remaining layers"] = (
+            lambda z=z: _inference.remaining_layers(z.copy(), compact.coefs_, compact.intercepts_, compact.scales_))
+        calls[f"{reading}: predict"] = lambda m=model: m.predict(X)
+    _, cpu = _interleaved(calls, rounds, 1)
+    return [dict(stage=name, ms=round(t * 1e3, 2)) for name, t in cpu.items()]
+
+
 def _run_mnist(quick, baseline=None, rounds=None):
     """Rows/s and one-row latency of the compact models and the scikit-learn peers on MNIST."""
     n_train, n_test = (1000, 200) if quick else (20000, None)
@@ -279,6 +309,9 @@ def _run_mnist(quick, baseline=None, rounds=None):
         info[name]["accuracy"] = round(float(np.mean(model.predict(X_test) == y_test)), 4)
     one = [np.ascontiguousarray(X_test[i : i + 1]) for i in range(min(64, len(X_test)))]
     rows = []
+    numba.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        stages = _stages(models["compact h64 int8"], models[MNIST_PEER], X_test, rounds)
     for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
         numba.set_num_threads(threads)
         with threadpool_limits(limits=threads):
@@ -297,14 +330,14 @@ def _run_mnist(quick, baseline=None, rounds=None):
                              one_row_cpu_us=round(single_cpu[name] * 1e6, 1) if cpu else None,
                              **info[name]))
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    return rows
+    return rows, stages
 
 
 def run(quick=False, n_rows=None, min_seconds=None, only="all", baseline=None):
     load_before = os.getloadavg()[0]
-    sizes, speed, mnist = [], [], []
+    sizes, speed, mnist, stages = [], [], [], []
     if only in ("all", "mnist"):
-        mnist = _run_mnist(quick, baseline)
+        mnist, stages = _run_mnist(quick, baseline)
     if only in ("all", "small"):
         sizes, speed = _run_small(quick, n_rows, min_seconds)
     try:
@@ -316,7 +349,7 @@ def run(quick=False, n_rows=None, min_seconds=None, only="all", baseline=None):
                 quick=quick, command=" ".join(sys.argv),
                 # the run's own threads count too
                 load_average_1min_before=round(load_before, 2), load_average_1min_after=round(os.getloadavg()[0], 2))
-    return dict(meta=meta, sizes=sizes, throughput=speed, mnist=mnist)
+    return dict(meta=meta, sizes=sizes, throughput=speed, mnist=mnist, mnist_stages=stages)
 
 
 
@@ -343,6 +376,9 @@ def to_markdown(results):
     lines = [f"{results['meta']}", ""]
     if results.get("mnist"):
         lines += [mnist_markdown(results["mnist"]), ""]
+    if results.get("mnist_stages"):
+        lines += ["| stage of predict, compact h64 int8, 1 thread | thread CPU ms per call |", "|---|---:|"]
+        lines += [f"| {r['stage']} | {r['ms']:.2f} |" for r in results["mnist_stages"]] + [""]
     if not results["sizes"]:
         return "\n".join(lines)
     lines += ["| data | model | bytes | MLP bytes / bytes | accuracy | note |",
