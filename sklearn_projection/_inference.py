@@ -202,8 +202,106 @@ def _word_adder(lanes):
     return add_word
 
 
-if not numba.config.DISABLE_JIT:  # (pure Python runs _rows_int8 instead)
+def _float_word_adder(lanes, subtract):
+    """An intrinsic ``add(out, flat, x, base, width, c, a0)``: for the set bits ``b`` of
+    the uint64 word ``x``, in increasing b, the float32 weight columns ``c .. c+lanes-1``
+    of row ``base + b`` are added to (``subtract``: subtracted from) the float32 sums
+    ``out.flat[a0 + c ...]``, held in vector registers meanwhile: each lane is one column,
+    its additions made one after the other in increasing b, each rounded to float32 (no
+    reassociation: plain IEEE ``fadd``/``fsub``), exactly the documented order.
+    """
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def add_word(typingctx, out, flat, x, base, width, c, a0):
+        def codegen(context, builder, signature, args):
+            sums_arr = context.make_array(signature.args[0])(context, builder, args[0])
+            weights = context.make_array(signature.args[1])(context, builder, args[1])
+            x, base, width, c, a0 = args[2:]
+            i64 = ir.IntType(64)
+            vec_t = ir.VectorType(ir.FloatType(), lanes)
+            target = builder.bitcast(builder.gep(sums_arr.data, [builder.add(a0, c)]), vec_t.as_pointer())
+            start = builder.load(target, align=4)
+            entry = builder.block
+            loop = builder.append_basic_block("word_bits")
+            done = builder.append_basic_block("word_done")
+            builder.cbranch(builder.icmp_unsigned("!=", x, ir.Constant(i64, 0)), loop, done)
+            builder.position_at_end(loop)
+            bits = builder.phi(i64)
+            sums = builder.phi(vec_t)
+            b = builder.add(base, builder.cttz(bits, ir.Constant(ir.IntType(1), 1)))
+            row = builder.gep(weights.data, [builder.add(builder.mul(b, width), c)])
+            w = builder.load(builder.bitcast(row, vec_t.as_pointer()), align=4)
+            new_sums = builder.fsub(sums, w) if subtract else builder.fadd(sums, w)
+            rest = builder.and_(bits, builder.sub(bits, ir.Constant(i64, 1)))
+            bits.add_incoming(x, entry)
+            bits.add_incoming(rest, loop)
+            sums.add_incoming(start, entry)
+            sums.add_incoming(new_sums, loop)
+            builder.cbranch(builder.icmp_unsigned("!=", rest, ir.Constant(i64, 0)), loop, done)
+            builder.position_at_end(done)
+            total = builder.phi(vec_t)
+            total.add_incoming(start, entry)
+            total.add_incoming(new_sums, loop)
+            builder.store(total, target, align=4)
+            return context.get_dummy_value()
+
+        return types.void(out, flat, x, base, width, c, a0), codegen
+
+    return add_word
+
+
+if not numba.config.DISABLE_JIT:  # (pure Python runs _rows_int8 and _rows_float32 instead)
     _add_word64, _add_word32, _add_word16 = _word_adder(64), _word_adder(32), _word_adder(16)
+    _addf64, _addf32, _addf16 = (_float_word_adder(n, False) for n in (64, 32, 16))
+    _subf64, _subf32, _subf16 = (_float_word_adder(n, True) for n in (64, 32, 16))
+
+
+@njit(cache=True)
+def _rows_float32_words(words, flat, out, n_positive, lo, hi):
+    """Rows ``lo .. hi-1`` of the float32 gather, ``flat`` holding the weight rows and
+    ``out`` the rows of sums (pre-filled with the bias), both padded with zero columns to
+    a width a multiple of :data:`_LANES_MIN`. Word by word in increasing b, each column's
+    sum takes the rows of the set bits one at a time (:func:`_float_word_adder`, 64, 32
+    or 16 columns per vector): the positive plane added, then the negative one
+    subtracted, the order and roundings of :func:`_rows_float32`."""
+    n_words = words.shape[1]
+    stride = out.shape[1]
+    width = np.uint64(stride)
+    for i in range(lo, hi):
+        a0 = np.uint64(i * stride)
+        for plane in range(2 if n_words > n_positive else 1):
+            first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
+            for w in range(first, last):
+                x = words[i, w]
+                base = np.uint64((w - first) * 64)
+                c = _ZERO
+                while c + np.uint64(64) <= width:
+                    if plane == 0:
+                        _addf64(out, flat, x, base, width, c, a0)
+                    else:
+                        _subf64(out, flat, x, base, width, c, a0)
+                    c += np.uint64(64)
+                if c + np.uint64(32) <= width:
+                    if plane == 0:
+                        _addf32(out, flat, x, base, width, c, a0)
+                    else:
+                        _subf32(out, flat, x, base, width, c, a0)
+                    c += np.uint64(32)
+                if c < width:  # (the width is a multiple of 16)
+                    if plane == 0:
+                        _addf16(out, flat, x, base, width, c, a0)
+                    else:
+                        _subf16(out, flat, x, base, width, c, a0)
+
+
+@njit(cache=True, parallel=True)
+def _gather_float32_words(words, flat, out, n_positive, n_workers):
+    n = words.shape[0]
+    for wk in prange(n_workers):
+        _rows_float32_words(words, flat, out, n_positive, wk * n // n_workers, (wk + 1) * n // n_workers)
 
 
 @njit(cache=True)
@@ -343,11 +441,35 @@ def gather_first_layer(words, weights, out, ternary=False):
                           ternary)
         return out
     words, n_words, n_workers, offsets = _gather_setup(words, ternary)
+    if _WORD_KERNEL:
+        flat, stride = _padded_rows(weights)
+        sums = out if stride == out.shape[1] and out.flags.c_contiguous else np.zeros((out.shape[0], stride), np.float32)
+        if sums is not out:
+            sums[:, : out.shape[1]] = out
+        if n_workers == 1:  # no parallel region to launch (a few rows, or one thread)
+            _rows_float32_words(words, flat, sums, n_words, 0, words.shape[0])
+        else:
+            _gather_float32_words(words, flat, sums, n_words, n_workers)
+        if sums is not out:
+            out[:] = sums[:, : out.shape[1]]
+        return out
     flat = np.ascontiguousarray(weights).reshape(-1)
     if n_workers == 1:  # no parallel region to launch (a few rows, or one thread)
         _rows_float32(words, flat, out, n_words, offsets[0], 0, words.shape[0])
         return out
     return _gather_float32(words, flat, out, n_words, offsets)
+
+
+def _padded_rows(weights):
+    """(the weight rows as one flat C array, padded with zero columns to a multiple of
+    :data:`_LANES_MIN`, and that width): every row a whole number of vectors."""
+    width = weights.shape[1]
+    stride = -(-width // _LANES_MIN) * _LANES_MIN
+    if stride == width:
+        return np.ascontiguousarray(weights).reshape(-1), stride
+    padded = np.zeros((weights.shape[0], stride), dtype=weights.dtype)
+    padded[:, :width] = weights
+    return padded.reshape(-1), stride
 
 
 def _gather_setup(words, ternary):
@@ -373,11 +495,7 @@ def _gather_int8_rows(words, weights, out, z, scale, bias, ternary):
     by_total = ternary and words.shape[0] >= _TOTAL_MIN_ROWS
     total = weights.sum(axis=0, dtype=np.int32) if by_total else np.zeros(0, dtype=np.int32)
     if _WORD_KERNEL:
-        stride = -(-width // _LANES_MIN) * _LANES_MIN
-        if stride != width:  # zero columns up to a multiple of 16: every row a whole vector
-            padded = np.zeros((weights.shape[0], stride), dtype=np.int8)
-            padded[:, :width] = weights
-            flat = padded.reshape(-1)
+        flat, stride = _padded_rows(weights)  # zero columns up to a multiple of 16
         acc32 = np.empty((n_workers, 2 * stride), dtype=np.int32)
         if n_workers == 1:  # no parallel region to launch
             _rows_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32[0], 0, words.shape[0])

@@ -288,3 +288,28 @@ def test_int8_word_kernel_equals_the_dense_product_and_the_row_kernel(width, mon
                 monkeypatch.setattr(_inference, "_WORD_KERNEL", False)
                 np.testing.assert_array_equal(z, first_layer(words[rows], W, bias, scale, ternary=ternary))
                 monkeypatch.undo()
+
+
+@pytest.mark.parametrize("width", [5, 16, 21, 64, 100])
+@pytest.mark.parametrize("reading", ["binary", "ternary"])
+def test_float32_word_kernel_follows_the_documented_order_exactly(width, reading, monkeypatch):
+    """float32 weight rows are added word by word in vector registers (one column per
+    lane, the weights padded with zero columns to a multiple of 16): still bias, + W[b]
+    over the positive bits in increasing b, then - W[b] over the negative bits, each
+    step rounded to float32, as the row kernel (pure Python's) does it."""
+    rng = np.random.default_rng(width)
+    n_bits = 130
+    values = _signs(rng, 5, n_bits) if reading == "ternary" else (rng.random((5, n_bits)) < 0.5).astype(np.uint8)
+    words = pack_ternary(values) if reading == "ternary" else pack_bits(values)
+    W = (rng.normal(size=(n_bits, width)) * 1e3 ** rng.integers(-2, 3, (n_bits, 1))).astype(np.float32)
+    bias = rng.normal(size=width).astype(np.float32)
+    z = first_layer(words, W, bias, ternary=reading == "ternary")
+    for i in range(len(values)):
+        acc = bias.copy()
+        for b in np.flatnonzero(values[i] > 0):
+            acc = (acc + W[b]).astype(np.float32)
+        for b in np.flatnonzero(values[i] < 0):
+            acc = (acc - W[b]).astype(np.float32)
+        np.testing.assert_array_equal(z[i], acc)
+    monkeypatch.setattr(_inference, "_WORD_KERNEL", False)
+    np.testing.assert_array_equal(first_layer(words, W, bias, ternary=reading == "ternary"), z)
