@@ -497,13 +497,17 @@ static int list_bits(const uint64_t *words, unsigned short *restrict list)
 {
     int w, i, j, k = 0;
     for (w = 0; w < N_WORDS; ++w) {
-        const uint64_t x = words[w];
+        uint64_t x = words[w];
+        unsigned short base = (unsigned short)(64 * w);
+        /* x shifted by a constant 8 each byte (a shift by 8 * i costs more where the loop
+         * is not unrolled) */
         for (i = 0; i < 8; ++i) {
-            const unsigned v = (unsigned)(x >> (8 * i)) & 255u;
-            const unsigned short base = (unsigned short)(64 * w + 8 * i);
+            const unsigned v = (unsigned)x & 255u;
             for (j = 0; j < 8; ++j)
                 list[k + j] = (unsigned short)(base + BYTE_BITS[v][j]);
             k += BYTE_COUNT[v];
+            x >>= 8;
+            base = (unsigned short)(base + 8);
         }
     }
     return k;
