@@ -158,15 +158,15 @@ _SOURCE_BODY = r"""
 #ifdef {P}_COLUMN_TABLE
 /* ADD_COLUMN_AT(acc, COLUMN_KEY(f), x): acc += x * column f of P, read from COLUMNS: +x or
  * -x at each entry's bit (adding -x is exactly subtracting x; the sign picks one of {-x, x},
- * no branch). A macro, so that the loops over the features keep its constants in registers. */
+ * no branch). A macro, so that the loops over the features keep its constants in registers,
+ * with the entries written out (TABLE_ENTRY, at most 32). */
 #define COLUMN_KEY(F) (F)
+#define TABLE_ENTRY(J) (acc_[col_[J] >> 1] += xs_[col_[J] & 1u])
 #define ADD_COLUMN_AT(ACC, KEY, X) do { \
         double *const acc_ = (ACC); \
         const double xs_[2] = {-(X), (X)}; \
         const {column_t} *const col_ = COLUMNS + (size_t)(KEY) * N_ENTRIES; \
-        int j_; \
-        for (j_ = 0; j_ < N_ENTRIES; ++j_) \
-            acc_[col_[j_] >> 1] += xs_[col_[j_] & 1u]; \
+TABLE_ENTRIES_C
     } while (0)
 #else
 /* splitmix64 finaliser: identical to sklearn_projection._hashing.mix64 */
@@ -659,14 +659,25 @@ def _entries(n_entries):
                      for j in range(n_entries))
 
 
+
+def _table_entries(n_entries):
+    """The body of ADD_COLUMN_AT with a column table: the N_ENTRIES entries written out, or a
+    loop when there are many."""
+    if n_entries == 0:
+        return "        (void)acc_; (void)xs_; (void)col_; \\"
+    if n_entries > _MAX_ENTRIES_WRITTEN:
+        return "        int j_; \\\n        for (j_ = 0; j_ < N_ENTRIES; ++j_) \\\n            TABLE_ENTRY(j_); \\"
+    return "\n".join(f"        TABLE_ENTRY({j}); \\" for j in range(n_entries))
+
+
 def _byte_tables():
     """BYTE_BITS and BYTE_COUNT of _FIRST_INT8 as C initialisers."""
-    bits = []
+    bits, counts = [], []
     for v in range(256):
         pos = [j for j in range(8) if v >> j & 1]
         bits.append("{" + ",".join(map(str, pos + [0] * (8 - len(pos)))) + "}")
+        counts.append(str(len(pos)))
     rows = [", ".join(bits[i:i + 8]) for i in range(0, 256, 8)]
-    counts = [str(bin(v).count("1")) for v in range(256)]
     return ("{\n    " + ",\n    ".join(rows) + "}",
             "{\n    " + ",\n    ".join(", ".join(counts[i:i + 32]) for i in range(0, 256, 32)) + "}")
 
@@ -928,7 +939,8 @@ def generate_c(compact, name="model", prefix="pn"):
             .replace("ACC", parts["acc"])
         )
     body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
-    body = body.replace("{column_t}", fmt["column_t"]).replace("ENTRIES_C", _entries(fmt["n_entries"]))
+    body = (body.replace("{column_t}", fmt["column_t"]).replace("TABLE_ENTRIES_C", _table_entries(fmt["n_entries"]))
+            .replace("ENTRIES_C", _entries(fmt["n_entries"])))
     # add_column, ADD_COLUMN_AT as a function, is what the streaming text code calls
     hasher = getattr(compact, "hasher_", None)
     if hasher is not None:
