@@ -521,12 +521,6 @@ static int popcount64(uint64_t x)
     return (int)((x * UINT64_C(0x0101010101010101)) >> 56);
 }
 
-/* q = the exact sum of the int8 rows of the k bits listed. W0 holds two weights per uint16
- * word, column 2i in the low byte and 2i + 1 in the high byte, each as q + 128. Per group
- * of at most 256 rows, T sums the words (modulo 2**16) and H their high bytes (exactly:
- * <= 256 * 255 < 65536), so the low bytes sum to T - 256 H (modulo 2**16, hence exactly);
- * a column's sum of q is its sum of q + 128 minus 128 per row. Four rows per pass, in
- * 16-bit lanes that the compiler vectorises with no widening. */
 /* tt += r0 + r1 + r2 + r3 and hh += their high bytes, in uint16 lanes (modulo 2**16). Not
  * inlined with GCC: at -O3 it unrolls the inlined calls into a loop it leaves scalar (6x
  * slower, measured with gcc 12 -O3 -march=native). */
@@ -552,6 +546,12 @@ static void add1(uint16_t *restrict tt, uint16_t *restrict hh, const uint16_t *r
     }
 }
 
+/* q = the exact sum of the int8 rows of the k bits listed. W0 holds two weights per uint16
+ * word, column 2i in the low byte and 2i + 1 in the high byte, each as q + 128. Per group
+ * of at most 256 rows, T sums the words (modulo 2**16) and H their high bytes (exactly:
+ * <= 256 * 255 < 65536), so the low bytes sum to T - 256 H (modulo 2**16, hence exactly);
+ * a column's sum of q is its sum of q + 128 minus 128 per row. Four rows per pass, in
+ * 16-bit lanes that the compiler vectorises with no widening. */
 static void sum_rows(const unsigned short *list, int k, int32_t *restrict q)
 {
     uint16_t tt[HALF1], hh[HALF1];
