@@ -10,16 +10,20 @@ its float32 compact model) and :class:`~sklearn_projection.CompactProjectionClas
    With the ternary reading a row has two planes of words, the positive bits (sum > 0)
    then the negative bits (sum < 0);
 2. **first layer**: ``bias + sum of W[b] over the set bits b``, a gather-sum (nothing is
-   multiplied by a bit): :func:`gather_first_layer` lists the set bits of a row in
-   increasing order (trailing-zero count of each word) and adds their weight rows. Ternary: ``bias + sum of W[b] over the positive bits b - sum of W[b] over the
+   multiplied by a bit): :func:`gather_first_layer` visits the set bits of a row in
+   increasing order (trailing-zero count of each word) and adds their weight rows.
+   Ternary: ``bias + sum of W[b] over the positive bits b - sum of W[b] over the
    negative bits b``, in this order: first every positive bit in increasing b (added),
    then every negative bit in increasing b (subtracted). float32 weights accumulate in
    float32 from the bias; int8 weights accumulate exactly in int32, then
    ``z = acc * scale + bias``; float16 weights are widened to float32 first (exactly).
-   int8 layers of 16 columns or more sum, word by word, the weight rows of the word's
-   set bits in vector registers (``_rows_int8_words``: an LLVM IR intrinsic, since numba
-   vectorises loops but not straight-line code); narrower ones list the set bits of a
-   row first (``_rows_int8``). Integer sums are exact in any order: both give the same;
+   The kernels (``_rows_int8_words``, ``_rows_float32_words``) take a row's bits a word
+   at a time and add the weight rows of its set bits to sums held in vector registers,
+   one column per lane (LLVM IR intrinsics: numba vectorises loops, not straight-line
+   code); the weights are padded with zero columns to a multiple of 16. Pure Python
+   (``NUMBA_DISABLE_JIT``) runs ``_rows_int8``/``_rows_float32``, which list the set bits
+   first: the same sums (integer sums are exact in any order; float32 ones are made in
+   the order above by both);
 3. **remaining layers**: ReLU, then ``z @ W + b`` per layer in float32 (int8: ``(z @ q) *
    scale + b``).
 
