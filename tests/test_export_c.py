@@ -424,3 +424,19 @@ def test_c_int8_first_layer_from_every_pair_of_bit_sets_matches_python(digits_sp
     extreme.coefs_[0][:, 0], extreme.coefs_[0][:, 1:3] = 127, -127
     (tmp_path / "extreme").mkdir()
     _compare(extreme, _build(extreme, tmp_path / "extreme"), X)
+
+
+@needs_cc
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_c_rows_of_several_chunks_match_python(tmp_path, dtype):
+    # lsh_words goes by chunks of 256 features (dense) or 256 pairs (sparse): 700 features
+    # and rows with about 350 non-zeros, some at the chunk edges, take several of each
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 700)) * (rng.random((120, 700)) < 0.5)
+    X[:, [0, 255, 256, 511, 512, 699]] = rng.normal(size=(120, 6))
+    y = (X[:, :350].sum(axis=1) > X[:, 350:].sum(axis=1)).astype(int) + 2 * (X[:, 0] > 0)
+    clf = ProjectionNetClassifier(n_projections=20, n_bits=10, projection_hidden_layer_sizes=(8,),
+                                  trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X[:80], y[:80])
+    compact = clf.to_compact(dtype)
+    assert (X[80:] != 0).sum(axis=1).min() > 256
+    _compare(compact, _build(compact, tmp_path), X[80:])
