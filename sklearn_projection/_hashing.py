@@ -333,7 +333,7 @@ class NotFiniteError(ValueError):
     """:func:`dense_bits` found NaN or an infinity in ``X`` (whose bits would mean nothing)."""
 
 
-def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
+def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc):
     """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte: uint8 {0, 1},
     or int8 {-1, 0, +1} when ``ternary``) or, when ``packed``, to ``out64`` (64 to a word;
     two planes when ``ternary``, see :func:`_store`).
@@ -347,7 +347,7 @@ def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
     if acc.shape[0] == 1:  # one worker: no parallel region to launch (a few rows, one thread)
         n_not_finite = _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc[0], 0, X.shape[0])
     else:
-        n_not_finite = dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc, nonzero)
+        n_not_finite = dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc)
     if n_not_finite:
         raise NotFiniteError(
             f"X holds NaN or infinity in {n_not_finite} of its {X.shape[0]} rows: the random "
@@ -356,16 +356,15 @@ def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
 
 
 @njit(cache=True, parallel=True)
-def dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc, nonzero):
+def dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc):
     """The kernel of :func:`dense_bits`; returns the number of rows holding NaN or an
     infinity (their bits are left meaningless).
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
     Scratch, allocated by the caller: ``acc`` (workers x n_bits_total float64); rows are
-    split into ``acc.shape[0]`` contiguous ranges, one per parallel worker. ``nonzero``
-    is no longer used (the non-zeros are found in registers); the caller may pass any
-    uint32 array of two dimensions.
+    split into ``acc.shape[0]`` contiguous ranges, one per parallel worker (a row's
+    non-zeros are found in registers, 64 features at a time: no other scratch).
     """
     n = X.shape[0]
     n_workers = acc.shape[0]

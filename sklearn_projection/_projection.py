@@ -97,24 +97,21 @@ def resolve_density(density, X):
     return float(density)
 
 
-def check_bits_fit_in_memory(n_rows, n_bits_total, packed, n_workers=1, n_features=0,
-                             columns_nbytes=0, what="the bits", planes=1):
+def check_bits_fit_in_memory(n_rows, n_bits_total, packed, n_workers=1, columns_nbytes=0,
+                             what="the bits", planes=1):
     """Raise a ValueError naming the sizes when computing bits would not fit in memory.
 
     Counts the output and the kernels' scratch: 8 bytes (a float64 sum) per bit for each
-    of ``n_workers`` parallel workers, 4 bytes per feature each on dense input
-    (``n_features``), and the regenerated projection columns (``columns_nbytes``).
-    Packed ternary output holds two ``planes`` of words.
+    of ``n_workers`` parallel workers, and the regenerated projection columns
+    (``columns_nbytes``). Packed ternary output holds two ``planes`` of words.
     """
     per_row = 8 * planes * ((n_bits_total + 63) // 64) if packed else n_bits_total
     output = n_rows * per_row
-    scratch = n_workers * (8 * n_bits_total + 4 * n_features) + columns_nbytes
+    scratch = n_workers * 8 * n_bits_total + columns_nbytes
     needed = output + scratch
     available = _physical_memory_bytes()
     if needed > available:
         parts = [f"8 bytes per bit for each of {n_workers} thread{'s' if n_workers != 1 else ''}"]
-        if n_features:
-            parts.append("4 bytes per feature each")
         if columns_nbytes:
             parts.append(f"{columns_nbytes / 2**30:.1f} GiB of regenerated projection columns")
         raise ValueError(
@@ -188,9 +185,7 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
     dense = not sp.issparse(X)
     n_workers = _numba.parallel_workers(n_samples)
     # cheap bounds first (the input may be huge): output and the per-thread sums
-    check_bits_fit_in_memory(
-        n_samples, n_bits_total, packed, n_workers, n_features if dense else 0, planes=planes
-    )
+    check_bits_fit_in_memory(n_samples, n_bits_total, packed, n_workers, planes=planes)
     spec = _hashing.projection_spec(seed, n_bits_total, density)
     if dense:
         if X.dtype not in (np.float32, np.float64):
@@ -208,7 +203,7 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
     regenerate = nnz >= n_features
     if regenerate:  # the check above, now with the regenerated columns counted too
         check_bits_fit_in_memory(
-            n_samples, n_bits_total, packed, n_workers, n_features if dense else 0,
+            n_samples, n_bits_total, packed, n_workers,
             _hashing.columns_nbytes(n_features, n_bits_total, density), planes=planes,
         )
     columns = _hashing.projection_columns(n_features, *spec) if regenerate else _hashing.NO_COLUMNS
@@ -217,8 +212,7 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
     out64 = np.empty((n_samples if packed else 0, planes * width), dtype=np.uint64)
     acc = np.empty((n_workers, n_bits_total), dtype=np.float64)
     if dense:
-        nonzero = np.empty((n_workers, n_features), dtype=np.uint32)
-        _hashing.dense_bits(X, columns, spec, packed, ternary, out8, out64, acc, nonzero)
+        _hashing.dense_bits(X, columns, spec, packed, ternary, out8, out64, acc)
     else:
         # indices are non-negative: viewing them unsigned spares numba's wrap-around checks
         indices = X.indices.view(np.uint32 if X.indices.dtype == np.int32 else np.uint64)
