@@ -181,6 +181,22 @@ def test_head_parity_quick(tmp_path):
 
 
 @needs_data
+def test_tfidf_budget_quick(tmp_path):
+    _, out = run("tfidf_budget", tmp_path, "--datasets", "sms_spam")
+    rows = read(out / "tfidf_budget.csv")
+    assert {r["featuriser"] for r in rows} == {"word tf-idf (4 000)", "char_wb 2-5 tf-idf"}
+    for feat in ("word tf-idf (4 000)", "char_wb 2-5 tf-idf"):
+        models = [r["model"] for r in rows if r["featuriser"] == feat]
+        assert models[0].startswith("LogisticRegression") and len(models) == (3 if feat.startswith("word") else 2), models
+        # the peer's bytes grow with the featuriser's width, the projection network's do not
+    peers = [r for r in rows if r["model"].startswith("LogisticRegression")]
+    assert int(peers[1]["bytes"]) > int(peers[0]["bytes"]) and int(peers[1]["n_features"]) > int(peers[0]["n_features"])
+    assert len({r["bytes"] for r in rows if r["model"].startswith("ProjectionNet")}) == 1
+    assert all(0.5 < float(r["int8_accuracy"]) <= 1 for r in peers)  # two classes, 87 % ham
+    assert "| sms_spam |" in (out / "tfidf_budget.md").read_text()
+
+
+@needs_data
 def test_text_fit_time_quick(tmp_path):
     _, out = run("text_fit_time", tmp_path, out=tmp_path / "out")
     times = read(out / "text_fit_time.csv")
