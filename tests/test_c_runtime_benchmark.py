@@ -30,13 +30,16 @@ def test_c_runtime_quick_run_reports_every_predictor(tmp_path):
     results = json.loads(out.read_text())
     rows = results["rows"]
     names = [r["predictor"] for r in rows]
-    # 3 densities x {hashed, column table} x {dense, sparse} ProjectionNet rows + 2 MLP peers, one build
-    assert len(rows) == 14 and len(set(names)) == 14, names
+    # 3 densities x {hashed, column table} x {dense, sparse} ProjectionNet rows, the default
+    # model's 3 stages timed alone, 2 MLP peers; one build
+    assert len(rows) == 17 and len(set(names)) == 17, names
     assert {r["build"] for r in rows} == {"cc -O2"}
-    pn = [r for r in rows if r["predictor"].startswith("ProjectionNet")]
+    stages = [r for r in rows if " stage " in r["predictor"]]
+    assert [n.split(" stage ")[1][:1] for n in (r["predictor"] for r in stages)] == ["1", "2", "3"], names
+    pn = [r for r in rows if r["predictor"].startswith("ProjectionNet") and r not in stages]
     assert len(pn) == 12 and all(r["agrees_with_python"].startswith("200/200 (bit-identical") for r in pn)
     assert sum("COLUMN_TABLE" in n for n in names) == 6 and sum("predict_sparse" in n for n in names) == 6
-    assert sum("density auto = 1/" in n for n in names) == 4
+    assert sum("density auto = 1/" in n for n in names) == 4 + 3
     peers = [r for r in rows if r["predictor"].startswith("C MLP")]
     assert [r["vs_mlp_float32"] for r in peers][0] == 1.0 and [r["vs_mlp_int8"] for r in peers][1] == 1.0
     assert all(r["rows_per_s"] > 0 for r in rows)
