@@ -132,7 +132,7 @@ _SOURCE_HEAD = """\
 #define WIDTH1 {width1}
 /* bit reading: 1 plane of words (binary, bit = sum > 0), 2 (ternary: sum > 0, then sum < 0)
  * or 4 (quinary: sum > 0, sum < 0, sum > TAU, sum < -TAU; the value read is
- * plane 0 - plane 1 + plane 2 - plane 3, in {-2 .. 2}) */
+ * plane 0 - plane 1 + plane 2 - plane 3, -2 to +2) */
 #define N_PLANES {n_planes}
 {tau_c}
 /* non-zeros per column of P: K_LO, or K_LO + 1 where the column key's top 32 bits < FRAC.
