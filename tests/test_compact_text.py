@@ -18,9 +18,12 @@ from sklearn_projection._format import FORMAT_VERSION
 CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler on PATH")
 
-# (hasher, classifier, dtype): streaming (count, no norm) and buffered C paths, both readings
+# (hasher, classifier, dtype): streaming (count, no norm) and buffered C paths, every reading
 CONFIGS = {
     "count-ternary-int8": (dict(weighting="count", norm=None), dict(reading="ternary"), "int8"),
+    # quinary text models: the streaming C path reads the four planes with the model's TAU
+    "count-quinary-int8": (dict(weighting="count", norm=None),
+                           dict(reading="quinary", projection_hidden_layer_sizes=(8,)), "int8"),
     "sublinear-l2-binary-int8": (dict(), dict(reading="binary"), "int8"),
     "binary-h16-float32": (dict(weighting="binary", norm=None, alternate_sign=False, lowercase=False,
                                 char_ngram_range=(1, 3), n_features=2**16),
