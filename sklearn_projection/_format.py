@@ -6,9 +6,10 @@ and every size in it is checked against the bytes present before anything is all
 File format (version 5, all integers little-endian) -- see docs/deployment.md::
 
     magic    8 bytes   b"SKPNCMP\\x00"
-    version  u32       5  (version 4 is version 5 with reading codes 0 and 1 only, and reads
-                          exactly as before; version 3 is version 4 without the text byte, and is read as a
-                          model of numeric input; version 2 is version 3 without the
+    version  u32       5  (version 4 is version 5 with reading codes 0 and 1 only, and is
+                          read exactly as before; version 3 is version 4 without the text
+                          byte, and is read as a model of numeric input; version 2 is
+                          version 3 without the
                           reading byte, and is read as a binary model; version 1,
                           sklearn-projection 0.1, regenerated the projections with another
                           hash: refused, as its bits cannot be reproduced)
@@ -22,8 +23,8 @@ File format (version 5, all integers little-endian) -- see docs/deployment.md::
                            {-1, 0, +1}: the sign of the sum), 2 quinary (version 5 only;
                            inputs {-2 .. 2}: the sign, doubled where |sum| > tau);
                            absent in version 2 (binary)
-    tau          f64       only after reading code 2: the quinary threshold, finite and >= 0
     n_layers     u32       1 .. 1024
+    tau          f64       only with reading code 2: the quinary threshold, finite and >= 0
     seed         u64
     n_projections u32, n_bits u32    (T, d; T*d <= 2**31 - 1)
     density      f64       in (0, 1]

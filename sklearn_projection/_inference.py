@@ -505,9 +505,9 @@ def _gather_setup(words, planes):
     n_words = words.shape[1]
     if planes > 1:
         if n_words % planes:
-            what = "ternary words hold two planes, got an odd width" if planes == 2 else \
-                f"quinary words hold four planes, got a width not a multiple of 4:"
-            raise ValueError(f"{what} {n_words}.")
+            if planes == 2:
+                raise ValueError(f"ternary words hold two planes, got an odd width {n_words}.")
+            raise ValueError(f"quinary words hold four planes, got a width of {n_words}, not a multiple of 4.")
         n_words //= planes
     words = np.ascontiguousarray(words)
     n_workers = max(1, parallel_workers(words.shape[0]))
