@@ -77,10 +77,14 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         T and d; the projection network sees ``T * d`` bits.
     density_ : float
         Share of non-zero entries of each random vector.
-    reading_ : {"binary", "ternary"}
+    reading_ : {"binary", "ternary", "quinary"}
         How the sums of the random projections are read: "binary" inputs {0, 1}
-        (sum > 0), "ternary" inputs {-1, 0, +1} (the sign of the sum). Files of format
-        version 2 hold binary models.
+        (sum > 0), "ternary" inputs {-1, 0, +1} (the sign of the sum), "quinary" inputs
+        {-2, -1, 0, +1, +2} (the sign, doubled where ``|sum| > threshold_``). Files of
+        format version 2 hold binary models.
+    threshold_ : float
+        The quinary reading's threshold ``tau`` (``LSHProjection.threshold_``, a float64
+        >= 0, stored in the file); 0.0 for the other readings, which do not use it.
     coefs_ : list of ndarray
         Weight matrices of the projection network (``dtype_``); ReLU between layers.
     intercepts_ : list of ndarray
@@ -152,10 +156,12 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}.")
         proj = classifier.projection_
         T, d = int(proj.n_projections), int(proj.n_bits)
-        if dtype == "int8" and T * d > INT8_MAX_BITS:
+        reading = getattr(proj, "reading", "binary")
+        max_bits = _format.int8_max_bits(reading)
+        if dtype == "int8" and T * d > max_bits:
             raise ValueError(
-                f"int8 supports at most {INT8_MAX_BITS} bits (the first layer is summed in "
-                f"int32); this model has {T * d}."
+                f"int8 supports at most {max_bits} bits with the {reading} reading (the first "
+                f"layer is summed in int32); this model has {T * d}."
             )
         coefs = [np.asarray(W, dtype=np.float32) for W in classifier.coefs_]
         scales = None
@@ -179,7 +185,8 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             hasher, names = clone(hasher), None
         return cls._from_parts(
             dtype=dtype, seed=int(proj.seed_), n_projections=T, n_bits=d,
-            density=float(proj.density_), reading=getattr(proj, "reading", "binary"),
+            density=float(proj.density_), reading=reading,
+            threshold=float(getattr(proj, "threshold_", 0.0)) if reading == "quinary" else 0.0,
             n_features=int(classifier.n_features_in_),
             classes=np.array(classifier.classes_, copy=True), coefs=coefs,
             intercepts=[np.array(b, dtype=np.float32, copy=True) for b in classifier.intercepts_],
@@ -189,7 +196,8 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
 
     @classmethod
     def _from_parts(cls, *, dtype, seed, n_projections, n_bits, density, n_features, classes,
-                    coefs, intercepts, scales, feature_names, reading="binary", hasher=None):
+                    coefs, intercepts, scales, feature_names, reading="binary", hasher=None,
+                    threshold=0.0):
         """The one constructor of a fitted model (from a classifier or from a file);
         raises ValueError unless the parts describe one consistent network."""
         self = cls()
@@ -198,6 +206,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         self.n_projections_, self.n_bits_ = n_projections, n_bits
         self.density_ = density
         self.reading_ = reading
+        self.threshold_ = threshold
         self.n_features_in_ = n_features
         if feature_names is not None:
             self.feature_names_in_ = feature_names
@@ -241,6 +250,17 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
             raise ValueError(f"invalid density {self.density_!r}.")
         if self.reading_ not in READINGS:
             raise ValueError(f"reading_ must be one of {READINGS}, got {self.reading_!r}.")
+        tau = getattr(self, "threshold_", 0.0)
+        if not (isinstance(tau, float) and np.isfinite(tau) and tau >= 0.0):
+            raise ValueError(f"threshold_ must be a finite float >= 0 (the quinary tau), got {tau!r}.")
+        if self.reading_ != "quinary" and tau != 0.0:
+            raise ValueError(f"threshold_ is only used by the quinary reading; the {self.reading_} reading has 0.0, "
+                             f"got {tau!r}.")
+        if self.dtype_ == "int8" and T * d > _format.int8_max_bits(self.reading_):
+            raise ValueError(
+                f"int8 supports at most {_format.int8_max_bits(self.reading_)} bits with the "
+                f"{self.reading_} reading (the first layer is summed in int32); this model has {T * d}."
+            )
         if not 0 <= self.seed_ < 2**64:
             raise ValueError("seed must be a 64-bit unsigned integer.")
         if not 1 <= self.n_features_in_ < 2**62:
@@ -278,7 +298,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
         if fan_in != len(self.classes_):
             raise ValueError(f"the network has {fan_in} outputs for {len(self.classes_)} classes.")
         _format.check_classes(self.classes_)
-        _format.check_parameters(self.dtype_, self.coefs_, self.intercepts_, self.scales_)
+        _format.check_parameters(self.dtype_, self.coefs_, self.intercepts_, self.scales_, self.reading_)
 
     # --------------------------------------------------------------- inference
     @property
@@ -292,14 +312,14 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
 
         The weight matrices at ``dtype_``, the float32 biases (and int8 scales), plus
         the scalars the projections are regenerated from: the 8-byte seed, the 8-byte
-        density, T, d, the number of features and one width per layer (4 bytes each).
-        The class labels are not counted (the C runtime returns class indices). A text
+        density, T, d, the number of features and one width per layer (4 bytes each),
+        and the quinary reading's 8-byte threshold. The class labels are not counted (the C runtime returns class indices). A text
         model adds its hasher's settings, :data:`TEXT_SETTINGS_BYTES` (the C ``ngh_params``:
         nine int fields); the hasher itself stores nothing learned.
         """
         check_is_fitted(self)
         text = TEXT_SETTINGS_BYTES if getattr(self, "hasher_", None) is not None else 0
-        return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_) + text
+        return _inference.footprint_bytes(self.coefs_, self.intercepts_, self.scales_, self.reading_) + text
 
     def _validate(self, X):
         if getattr(self, "hasher_", None) is None:
@@ -316,7 +336,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
     def _logits(self, X):
         return _inference.logits(
             X, self.seed_, self.n_bits_total_, self.density_, self.coefs_, self.intercepts_,
-            self.scales_, self.reading_,
+            self.scales_, self.reading_, getattr(self, "threshold_", 0.0),
         )
 
     @property

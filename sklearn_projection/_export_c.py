@@ -9,7 +9,10 @@ with the splitmix64 hash of :mod:`sklearn_projection._hashing` (the same column 
 number of non-zeros, blocks and signs), sums in float64 in increasing feature order into
 one accumulator per bit (``8 * (T * d + 1)`` bytes, on the stack unless compiled with
 ``-D<PREFIX>_SUMS_STORAGE=static``), takes bit = sum > 0 with the same rescaling of rows
-whose largest |x| exceeds 2**960: the bits are those of the Python kernels. What Python
+whose largest |x| exceeds 2**960: the bits are those of the Python kernels. The reading
+is ``N_PLANES`` planes of words: 1 (binary: sum > 0), 2 (ternary: sum > 0, sum < 0) or 4
+(quinary: sum > 0, sum < 0, sum > TAU, sum < -TAU, where ``TAU`` is the model's threshold
+written as an exact hexadecimal double literal and compared with the same float64 sums). What Python
 computes at run time with divisions is generated here as constants: the block bounds of a
 column with ``K_LO`` and ``K_LO + 1`` non-zeros (``_hashing.block_starts``) are a static
 table ``BLOCKS`` of ``{lo, span}``, and every column runs the same ``N_ENTRIES = K_LO +
@@ -28,14 +31,16 @@ as in Python). Each packed word is assembled in a register and stored once.
 
 Stage 2, float32 and float16 weights: the weight rows of the set bits are added in
 increasing bit order (ternary models, ``N_PLANES`` 2: the first plane added, then the
-second subtracted, as :func:`._inference.gather_first_layer`), two set bits per pass over
+second subtracted; quinary, ``N_PLANES`` 4: plane by plane, the even planes added and the
+odd ones subtracted, as :func:`._inference.gather_first_layer`), two set bits per pass over
 the accumulators in the same per-lane order, over a compile-time width ``WIDTH1`` with
 ``restrict`` pointers so that the compiler vectorises it, in float32 from the bias as in
 Python. int8 weights: the sum is an exact integer, so the order is free and the weights'
 column sums ``SUM`` (a generated constant) let a set of rows stand for its complement: with
 P, N the bits of the two planes and Z those in neither, ``S(P) - S(N) = 2 S(P) + S(Z) -
 SUM = SUM - S(Z) - 2 S(N)`` (binary: ``S(P) = SUM - S(Z)``), and each row sums the two
-smaller sets, counted first (on MNIST 344 rows instead of 492). Set bits are listed a
+smaller sets, counted first (on MNIST 344 rows instead of 492); quinary models then add
+``S(plane 2) - S(plane 3)``, summed directly. Set bits are listed a
 byte at a time from a 256-entry table; the weights are stored two to a uint16 word as ``q
 + 128``, and groups of at most 256 rows are summed in 16-bit lanes with no widening: T sums
 the words modulo 2**16, H their high bytes (exactly), the low bytes are T - 256 H.
@@ -56,6 +61,7 @@ import numpy as np
 
 from ._hashing import block_starts, column_weight
 from ._inference import _DEBRUIJN_INDEX
+from ._projection import PLANES
 
 # used with fullmatch (a "$" would accept a trailing newline)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -124,9 +130,11 @@ _SOURCE_HEAD = """\
 #define MAX_WIDTH {max_width}
 /* width of the first layer, a compile-time constant so that its loops are vectorised */
 #define WIDTH1 {width1}
-/* bit reading: 1 plane of words (binary, bit = sum > 0) or 2 (ternary: sum > 0, then sum < 0) */
+/* bit reading: 1 plane of words (binary, bit = sum > 0), 2 (ternary: sum > 0, then sum < 0)
+ * or 4 (quinary: sum > 0, sum < 0, sum > TAU, sum < -TAU; the value read is
+ * plane 0 - plane 1 + plane 2 - plane 3, -2 to +2) */
 #define N_PLANES {n_planes}
-
+{tau_c}
 /* non-zeros per column of P: K_LO, or K_LO + 1 where the column key's top 32 bits < FRAC.
  * Every column runs N_ENTRIES = K_LO + (FRAC != 0) entries, a constant trip count with no
  * branch: the entries past a column's own count add into the unused sum acc[N_BITS]. */
@@ -209,7 +217,7 @@ static uint64_t positive(double a)
     v.d = a;
     return (0 - v.u) >> 63;
 }
-#if N_PLANES == 2
+#if N_PLANES >= 2
 static uint64_t negative(double a)
 {
     union { double d; uint64_t u; } v;
@@ -229,7 +237,8 @@ static uint64_t negative(double a)
  * word (bit b in words[b / 64] at b % 64). Each non-zero x[f] adds +-x to the bits of
  * column f of P, regenerated from the hash (see the header), features in increasing
  * order, in double; bit = sum > 0 (and, with two planes, bit b of the second plane,
- * words[N_WORDS + b / 64], = sum < 0). As in Python, a row whose largest |x| exceeds
+ * words[N_WORDS + b / 64], = sum < 0; with four, the third plane sum > TAU and the fourth
+ * sum < -TAU). As in Python, a row whose largest |x| exceeds
  * 2**960 is summed again after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, with
  * words untouched, if a value is NaN or +-inf; else 0. Dense input: dense[0 .. n-1];
  * sparse: the n pairs (idx[k], val[k]). */
@@ -282,13 +291,16 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
     for (w = 0; w < N_WORDS; ++w) {
         const double *a = acc + 64 * w;
         uint64_t pos = 0;
-#if N_PLANES == 2
+#if N_PLANES >= 2
         uint64_t neg = 0;
+#endif
+#if N_PLANES == 4
+        uint64_t above = 0, below = 0;
 #endif
         int j;
         if (64 * w + 64 <= {P}_N_BITS) {
             uint64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-#if N_PLANES == 2
+#if N_PLANES >= 2
             uint64_t n0 = 0, n1 = 0, n2 = 0, n3 = 0;
 #endif
             for (j = 15; j >= 0; --j) {
@@ -296,7 +308,7 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
                 p1 = p1 << 1 | positive(a[16 + j]);
                 p2 = p2 << 1 | positive(a[32 + j]);
                 p3 = p3 << 1 | positive(a[48 + j]);
-#if N_PLANES == 2
+#if N_PLANES >= 2
                 n0 = n0 << 1 | negative(a[j]);
                 n1 = n1 << 1 | negative(a[16 + j]);
                 n2 = n2 << 1 | negative(a[32 + j]);
@@ -304,20 +316,34 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
 #endif
             }
             pos = p0 | p1 << 16 | p2 << 32 | p3 << 48;
-#if N_PLANES == 2
+#if N_PLANES >= 2
             neg = n0 | n1 << 16 | n2 << 32 | n3 << 48;
+#endif
+#if N_PLANES == 4
+            for (j = 63; j >= 0; --j) {
+                above = above << 1 | (uint64_t)(a[j] > TAU);
+                below = below << 1 | (uint64_t)(a[j] < -TAU);
+            }
 #endif
         } else {
             for (j = {P}_N_BITS - 64 * w - 1; j >= 0; --j) {
                 pos = pos << 1 | positive(a[j]);
-#if N_PLANES == 2
+#if N_PLANES >= 2
                 neg = neg << 1 | negative(a[j]);
+#endif
+#if N_PLANES == 4
+                above = above << 1 | (uint64_t)(a[j] > TAU);
+                below = below << 1 | (uint64_t)(a[j] < -TAU);
 #endif
             }
         }
         words[w] = pos;
-#if N_PLANES == 2
+#if N_PLANES >= 2
         words[N_WORDS + w] = neg;
+#endif
+#if N_PLANES == 4
+        words[2 * N_WORDS + w] = above;
+        words[3 * N_WORDS + w] = below;
 #endif
     }
     return 0;
@@ -387,7 +413,8 @@ static const unsigned char DEBRUIJN_INDEX[64] = {DEBRUIJN_INDEX_C};
 
 /* Stage 2 (_inference.first_layer): z = bias + the sum of the weight rows of the set bits,
  * in increasing bit order (a gather-sum: nothing is multiplied by a bit); with two planes,
- * then minus the weight rows of the bits of the second plane, in increasing order. */
+ * then minus the weight rows of the bits of the second plane, in increasing order; with
+ * four, plane by plane in order, the even planes added and the odd ones subtracted. */
 static void first_layer(const uint64_t *words, float *z)
 {
     int w, h;
@@ -395,7 +422,8 @@ static void first_layer(const uint64_t *words, float *z)
     FIRST_LAYER_INIT
     for (w = 0; w < N_PLANES * N_WORDS; ++w) {
         uint64_t x = words[w];
-        size_t base = (size_t)(w < N_WORDS ? w : w - N_WORDS) * 64u;
+        const int add = (w / N_WORDS) % 2 == 0; /* planes 0 and 2 added, 1 and 3 subtracted */
+        size_t base = (size_t)(w % N_WORDS) * 64u;
         /* the set bits two at a time: one pass over the accumulators per pair */
         while (x) {
             uint64_t low = x & (~x + 1u);
@@ -404,13 +432,13 @@ static void first_layer(const uint64_t *words, float *z)
             if (x) {
                 low = x & (~x + 1u);
                 x ^= low;
-                if (w < N_WORDS) {
+                if (add) {
                     rows_add(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
                 } else {
                     rows_sub(ACC, r0, W0 + (base + LOWEST_BIT(low)) * WIDTH1);
                 }
             } else {
-                if (w < N_WORDS) {
+                if (add) {
                     rows_add(ACC, r0, NULL);
                 } else {
                     rows_sub(ACC, r0, NULL);
@@ -581,7 +609,8 @@ static void sum_rows(const unsigned short *list, int k, int32_t *restrict q)
 
 /* Stage 2 (_inference.first_layer), int8: z = float(q) * S0 + B0 with q the exact sum of the
  * weight rows of the first plane's bits minus (ternary) those of the second plane's, from
- * the two smaller of the sets P, N, Z (see above). */
+ * the two smaller of the sets P, N, Z (see above); quinary: plus those of the third plane's
+ * bits minus those of the fourth's, summed directly. */
 static void first_layer(const uint64_t *words, float *z)
 {
     unsigned short list[{P}_N_BITS + 8];
@@ -589,7 +618,7 @@ static void first_layer(const uint64_t *words, float *z)
     int32_t qa[WIDTH1], qb[WIDTH1];
     int h, w, n_pos = 0, n_neg = 0, n_rest;
     for (w = 0; w < N_WORDS; ++w) {
-#if N_PLANES == 2
+#if N_PLANES >= 2
         rest[w] = ~(words[w] | words[N_WORDS + w]);
         n_neg += popcount64(words[N_WORDS + w]);
 #else
@@ -626,6 +655,14 @@ static void first_layer(const uint64_t *words, float *z)
         for (h = 0; h < WIDTH1; ++h)
             qa[h] = W0_SUM[h] - qb[h] - 2 * qa[h];
     }
+#endif
+#if N_PLANES == 4 /* + S(|s| > TAU, s > 0) - S(|s| > TAU, s < 0) */
+    sum_rows(list, list_bits(words + 2 * N_WORDS, list), qb);
+    for (h = 0; h < WIDTH1; ++h)
+        qa[h] += qb[h];
+    sum_rows(list, list_bits(words + 3 * N_WORDS, list), qb);
+    for (h = 0; h < WIDTH1; ++h)
+        qa[h] -= qb[h];
 #endif
     for (h = 0; h < WIDTH1; ++h) {
         z[h] = (float)qa[h] * S0[h];
@@ -878,6 +915,22 @@ def _column_table(compact, weight, P):
     return dict(column_table=text, column_t=column_t, column_table_note=note)
 
 
+def _reading_note(compact):
+    """The reading as the header names it (quinary with its threshold)."""
+    if compact.reading_ != "quinary":
+        return compact.reading_
+    return f"quinary (tau={compact.threshold_!r})"
+
+
+def _tau_c(compact):
+    """The quinary threshold TAU as an exact C99 hexadecimal double literal (nothing for the
+    other readings)."""
+    if compact.reading_ != "quinary":
+        return ""
+    tau = float(compact.threshold_)
+    return f"/* the quinary threshold tau = {tau!r}, exactly */\nstatic const double TAU = {tau.hex()};\n"
+
+
 def generate_c(compact, name="model", prefix="pn"):
     """The ``(header, source)`` C99 texts of ``compact``; see :func:`export_c`."""
     from . import __version__
@@ -902,7 +955,7 @@ def generate_c(compact, name="model", prefix="pn"):
         n_features=compact.n_features_in_, n_bits_total=compact.n_bits_total_,
         T=compact.n_projections_, d=compact.n_bits_, density=compact.density_, seed=compact.seed_,
         widths=widths, dtype=dtype, n_classes=len(compact.classes_), n_layers=len(compact.coefs_),
-        reading=compact.reading_, n_planes=2 if compact.reading_ == "ternary" else 1,
+        reading=_reading_note(compact), n_planes=PLANES[compact.reading_], tau_c=_tau_c(compact),
         max_width=max(widths[1:]), width1=widths[1], k_lo=weight >> 32, frac=weight & 0xFFFFFFFF,
         widths_c=", ".join(map(str, widths)),
         labels_c=", ".join(_c_string(c) for c in compact.classes_),

@@ -49,7 +49,7 @@ that of the biases, as in Python.
 The appended code uses the generated model code through ``forward`` (the sparse path: bits,
 first layer, output), ``add_column`` (one column of the projection added to the sums, the
 ``N_BITS + 1``-th sum taking padding entries), ``first_layer``, ``output``, ``N_PLANES``,
-``N_WORDS``, ``MAX_WIDTH`` and ``<PREFIX>_SUMS_STORAGE``, so a streamed occurrence gets
+``N_WORDS``, ``TAU`` (quinary), ``MAX_WIDTH`` and ``<PREFIX>_SUMS_STORAGE``, so a streamed occurrence gets
 exactly the column a sparse prediction would.
 """
 
@@ -124,8 +124,12 @@ int {p}_predict_text(const char *utf8, size_t len, double *proba)
         words[b] = 0;
     for (b = 0; b < {P}_N_BITS; ++b) {
         words[b >> 6] |= (uint64_t)(acc[b] > 0.0) << (b & 63);
-#if N_PLANES == 2
+#if N_PLANES >= 2
         words[N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] < 0.0) << (b & 63);
+#endif
+#if N_PLANES == 4
+        words[2 * N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] > TAU) << (b & 63);
+        words[3 * N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] < -TAU) << (b & 63);
 #endif
     }
     first_layer(words, z);

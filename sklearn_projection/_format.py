@@ -3,11 +3,13 @@
 A checksummed little-endian format parsed without pickle; nothing in a file is executed,
 and every size in it is checked against the bytes present before anything is allocated.
 
-File format (version 4, all integers little-endian) -- see docs/deployment.md::
+File format (version 5, all integers little-endian) -- see docs/deployment.md::
 
     magic    8 bytes   b"SKPNCMP\\x00"
-    version  u32       4  (version 3 is version 4 without the text byte, and is read as a
-                          model of numeric input; version 2 is version 3 without the
+    version  u32       5  (version 4 is version 5 with reading codes 0 and 1 only, and is
+                          read exactly as before; version 3 is version 4 without the text
+                          byte, and is read as a model of numeric input; version 2 is
+                          version 3 without the
                           reading byte, and is read as a binary model; version 1,
                           sklearn-projection 0.1, regenerated the projections with another
                           hash: refused, as its bits cannot be reproduced)
@@ -18,8 +20,11 @@ File format (version 4, all integers little-endian) -- see docs/deployment.md::
     body:
     dtype        u8        0 float32, 1 float16, 2 int8
     reading      u8        0 binary (input bits {0, 1}: sum > 0), 1 ternary (inputs
-                           {-1, 0, +1}: the sign of the sum); absent in version 2 (binary)
+                           {-1, 0, +1}: the sign of the sum), 2 quinary (version 5 only;
+                           inputs {-2 .. 2}: the sign, doubled where |sum| > tau);
+                           absent in version 2 (binary)
     n_layers     u32       1 .. 1024
+    tau          f64       only with reading code 2: the quinary threshold, finite and >= 0
     seed         u64
     n_projections u32, n_bits u32    (T, d; T*d <= 2**31 - 1)
     density      f64       in (0, 1]
@@ -56,9 +61,10 @@ TypeError, raised before anything is allocated):
 * Parameters (:func:`check_parameters`): weights, biases and int8 scales finite; int8
   scales strictly positive (the quantiser writes ``max|W| / 127``, or 1 for a zero column);
   int8 weights in [-127, 127] (so the int32 first-layer sum of at most
-  :data:`INT8_MAX_BITS` bits is exact); and the logits bounded: propagating
-  ``|b_j| + sum_k bound_k * |W[k, j]|`` (bits bounded by 1 in absolute value, whichever
-  the reading, ReLU outputs by the bound of
+  :data:`INT8_MAX_BITS` bits, half as many with the quinary reading, is exact); and the
+  logits bounded: propagating
+  ``|b_j| + sum_k bound_k * |W[k, j]|`` (inputs bounded by 1 in absolute value, 2 with the
+  quinary reading, ReLU outputs by the bound of
   their unit) must stay below :data:`LOGIT_LIMIT` = 2**120, so that no input can drive the
   float32 forward pass to inf or NaN (float32 overflows near 2**128).
 
@@ -79,10 +85,12 @@ import numpy as np
 from ._projection import MAX_TOTAL_BITS, READINGS
 
 MAGIC = b"SKPNCMP\x00"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # versions the reader accepts (2: written before the reading byte existed, binary; 3: before
-# the text byte existed, numeric input)
-READ_VERSIONS = (2, 3, 4)
+# the text byte existed, numeric input; 4: before the quinary reading existed)
+READ_VERSIONS = (2, 3, 4, 5)
+# reading codes each version may hold (the index into READINGS)
+_READING_CODES = {2: 1, 3: 2, 4: 2, 5: 3}
 # the text section: u32 specification version, then 9 bytes (see the module docstring)
 _TEXT_FIELDS = ("lowercase", "word_min", "word_max", "char_min", "char_max", "weighting",
                 "alternate_sign", "l2", "log2_features")
@@ -90,8 +98,18 @@ DTYPES = ("float32", "float16", "int8")
 _DTYPE_CODE = {name: i for i, name in enumerate(DTYPES)}
 _MAX_LAYERS = 1024
 _MAX_STRING = 1 << 20
-# int8 first layer sums at most T*d values of |q| <= 127 in int32
+# int8 first layer sums at most T*d values of |q| <= 127 in int32 (x2 with the quinary reading)
 INT8_MAX_BITS = (2**31 - 1) // 127
+
+
+def input_bound(reading):
+    """The largest absolute value of an input of the projection network: 2 for quinary, else 1."""
+    return 2 if reading == "quinary" else 1
+
+
+def int8_max_bits(reading):
+    """The most bits an int8 model of ``reading`` may have (its int32 first layer stays exact)."""
+    return INT8_MAX_BITS // input_bound(reading)
 _NUMERIC_DTYPE = re.compile(r"\|b1|\|[iu]1|<[iu][248]|<f[248]")  # used with fullmatch
 # a NumPy unicode label array may take max(LABEL_ARRAY_FLOOR, file size) bytes
 LABEL_ARRAY_FLOOR = 1 << 20
@@ -110,6 +128,8 @@ def write(model):
     widths = [model.n_bits_total_] + [W.shape[1] for W in model.coefs_]
     put(struct.pack("<BBI", _DTYPE_CODE[model.dtype_], READINGS.index(model.reading_),
                     len(model.coefs_)))
+    if model.reading_ == "quinary":
+        put(struct.pack("<d", float(model.threshold_)))
     put(struct.pack("<QIIdQ", model.seed_, model.n_projections_, model.n_bits_,
                     model.density_, model.n_features_in_))
     put(struct.pack(f"<{len(widths)}I", *widths))
@@ -310,10 +330,17 @@ def read(data):
         code, reading_code, n_layers = r.unpack("<BBI", "dtype, reading and layer count")
     if code >= len(DTYPES):
         raise ValueError(f"corrupt compact model: unknown weight dtype code {code}.")
-    if reading_code >= len(READINGS):
+    if reading_code >= _READING_CODES[version]:
+        known = "0 binary, 1 ternary" + (", 2 quinary" if version >= 5 else "")
         raise ValueError(
-            f"corrupt compact model: unknown bit reading code {reading_code} (0 binary, 1 ternary)."
+            f"corrupt compact model: unknown bit reading code {reading_code} in a version {version} "
+            f"file ({known})."
         )
+    threshold = 0.0
+    if READINGS[reading_code] == "quinary":
+        (threshold,) = r.unpack("<d", "quinary threshold")
+        if not (np.isfinite(threshold) and threshold >= 0.0):
+            raise ValueError(f"corrupt compact model: quinary threshold {threshold!r} is not finite and >= 0.")
     if not 1 <= n_layers <= _MAX_LAYERS:
         raise ValueError(f"corrupt compact model: {n_layers} layers (1..{_MAX_LAYERS} allowed).")
     seed, T, d, density, n_features = r.unpack("<QIIdQ", "projection parameters")
@@ -327,7 +354,7 @@ def read(data):
     if widths[0] != T * d or min(widths) < 1:
         raise ValueError(f"corrupt compact model: layer widths {widths} for T*d = {T * d} bits.")
     dtype = DTYPES[code]
-    if dtype == "int8" and T * d > INT8_MAX_BITS:
+    if dtype == "int8" and T * d > int8_max_bits(READINGS[reading_code]):
         raise ValueError(f"corrupt compact model: int8 model with {T * d} bits.")
     # every size is known now: check the weights fit in the bytes present before reading
     itemsize = {"float32": 4, "float16": 2, "int8": 1}[dtype]
@@ -358,7 +385,8 @@ def read(data):
 
     return dict(
         dtype=dtype, seed=int(seed), n_projections=int(T), n_bits=int(d),
-        density=float(density), reading=READINGS[reading_code], n_features=int(n_features),
+        density=float(density), reading=READINGS[reading_code], threshold=float(threshold),
+        n_features=int(n_features),
         classes=classes,
         coefs=coefs, intercepts=intercepts, scales=scales if dtype == "int8" else None,
         feature_names=np.array(names, dtype=object) if n_names else None,
@@ -514,11 +542,12 @@ def _abs_column_sums(W, weights):
     return out
 
 
-def check_parameters(dtype, coefs, intercepts, scales):
+def check_parameters(dtype, coefs, intercepts, scales, reading="binary"):
     """ValueError unless the weights, biases and int8 scales are finite, the scales
     positive, int8 weights in [-127, 127], and no input can drive a float32 value of the
     forward pass beyond LOGIT_LIMIT (interval bound propagated through the layers)."""
-    bound = np.ones(coefs[0].shape[0])  # each input is 0 or 1 (binary), -1, 0 or 1 (ternary)
+    # each input is 0 or 1 (binary), -1, 0 or 1 (ternary), -2 .. 2 (quinary)
+    bound = np.full(coefs[0].shape[0], float(input_bound(reading)))
     for layer, (W, b) in enumerate(zip(coefs, intercepts)):
         named = f"layer {layer} ({W.shape[0]} x {W.shape[1]})"
         # a float64 sum of float32/float16 values is finite exactly when every value is

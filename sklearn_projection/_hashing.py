@@ -25,10 +25,17 @@ one row per thread, so the bits depend neither on the number of threads nor on w
 the input was dense or sparse, nor on whether a call regenerated the columns once up
 front or hashed them per non-zero entry.
 
-The sums are read in one of two ways (``reading``): "binary", bit = sum > 0 (uint8
-{0, 1}, or 64 bits to a uint64 word when packed), or "ternary", the sign of the sum
-(int8 {-1, 0, +1}; packed as two planes of words, the positive bits then the negative
-bits, see :func:`_store`). Both come from the same float64 sums.
+The sums are read in one of three ways (``reading``, a small int code in the kernels:
+0, 1, 2): "binary", bit = sum > 0 (uint8 {0, 1}, or 64 bits to a uint64 word when
+packed); "ternary", the sign of the sum (int8 {-1, 0, +1}; packed as two planes of
+words, the positive bits then the negative bits); "quinary", five levels with a
+threshold ``tau >= 0`` (a stored float64, ``LSHProjection.threshold_``)::
+
+    v = +2 if s > tau, +1 if 0 < s <= tau, 0 if s == 0, -1 if -tau <= s < 0, -2 if s < -tau
+
+(int8; packed as four planes of words: ``s > 0``, ``s < 0``, ``s > tau``, ``s < -tau``,
+so that ``v`` is plane 0 - plane 1 + plane 2 - plane 3; see :func:`_store`). All come
+from the same float64 sums, compared with ``tau`` as float64.
 
 How the kernels do it (none of this changes a bit): a batch with as many non-zeros as
 features regenerates every column once, as a dense table of ``K = ceil(B * density)``
@@ -197,16 +204,22 @@ def columns_nbytes(n_features, n_bits_total, density):
 NO_COLUMNS = (np.zeros((0, 0), dtype=np.uint32), np.zeros((0, 0), dtype=np.float64))
 
 
+# reading codes of the kernels (``ternary`` flags of older callers, False/True, read as 0/1)
+BINARY, TERNARY, QUINARY = 0, 1, 2
+
+
 @njit(cache=True, inline="always")
-def _store(acc, out8, out64, i, packed, ternary):
+def _store(acc, out8, out64, i, packed, reading, tau):
     """Write the reading of the sums ``acc`` of row ``i``.
 
-    binary (``ternary`` False): bit ``b = acc[b] > 0``, 64 to a word when ``packed``, else
-    one per byte (uint8 {0, 1}). ternary: ``+1`` where ``acc[b] > 0``, ``-1`` where
+    binary (``reading`` 0): bit ``b = acc[b] > 0``, 64 to a word when ``packed``, else
+    one per byte (uint8 {0, 1}). ternary (1): ``+1`` where ``acc[b] > 0``, ``-1`` where
     ``acc[b] < 0``, ``0`` where ``acc[b] == 0``; one int8 per value, or, when ``packed``, two
     planes of ``W = ceil(B / 64)`` words: words ``0 .. W-1`` hold the positive bits
     (``acc[b] > 0``), words ``W .. 2W-1`` the negative ones (``acc[b] < 0``), bit ``b`` of a
-    plane in its word ``b // 64`` at position ``b % 64``.
+    plane in its word ``b // 64`` at position ``b % 64``. quinary (2): the ternary value
+    plus one more of the same sign where ``|acc[b]| > tau`` (int8 in {-2 .. 2}); packed,
+    four planes: ``acc > 0``, ``acc < 0``, ``acc > tau``, ``acc < -tau``.
     """
     if packed:
         # each word is assembled in a register and stored once; a full word with a fixed
@@ -217,8 +230,17 @@ def _store(acc, out8, out64, i, packed, ternary):
             base = w * 64
             pos = _ZERO
             neg = _ZERO
+            big = _ZERO
+            small = _ZERO
             if base + 64 <= n_bits:
-                if ternary:
+                if reading == QUINARY:
+                    for j in range(64):
+                        a = acc[base + j]
+                        pos |= np.uint64(a > 0.0) << np.uint64(j)
+                        neg |= np.uint64(a < 0.0) << np.uint64(j)
+                        big |= np.uint64(a > tau) << np.uint64(j)
+                        small |= np.uint64(a < -tau) << np.uint64(j)
+                elif reading:
                     for j in range(64):
                         a = acc[base + j]
                         pos |= np.uint64(a > 0.0) << np.uint64(j)
@@ -231,12 +253,26 @@ def _store(acc, out8, out64, i, packed, ternary):
                     a = acc[base + j]
                     pos |= np.uint64(a > 0.0) << np.uint64(j)
                     neg |= np.uint64(a < 0.0) << np.uint64(j)
+                    big |= np.uint64(a > tau) << np.uint64(j)
+                    small |= np.uint64(a < -tau) << np.uint64(j)
             out64[i, w] = pos
-            if ternary:
+            if reading:
                 out64[i, width + w] = neg
+            if reading == QUINARY:
+                out64[i, 2 * width + w] = big
+                out64[i, 3 * width + w] = small
     else:
         row8 = out8[i]
-        if ternary:
+        if reading == QUINARY:
+            for b in range(acc.shape[0]):
+                a = acc[b]
+                if a > 0.0:
+                    row8[b] = 2 if a > tau else 1
+                elif a < 0.0:
+                    row8[b] = -2 if a < -tau else -1
+                else:
+                    row8[b] = 0
+        elif reading:
             for b in range(acc.shape[0]):
                 a = acc[b]
                 row8[b] = 1 if a > 0.0 else (-1 if a < 0.0 else 0)
@@ -333,10 +369,12 @@ class NotFiniteError(ValueError):
     """:func:`dense_bits` found NaN or an infinity in ``X`` (whose bits would mean nothing)."""
 
 
-def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc):
+def dense_bits(X, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
     """Write the bits of the rows of dense ``X`` to ``out8`` (one per byte: uint8 {0, 1},
-    or int8 {-1, 0, +1} when ``ternary``) or, when ``packed``, to ``out64`` (64 to a word;
-    two planes when ``ternary``, see :func:`_store`).
+    or int8 {-1, 0, +1} (ternary) or {-2 .. 2} (quinary)) or, when ``packed``, to ``out64``
+    (64 to a word; two planes when ternary, four when quinary, see :func:`_store`).
+    ``reading`` is the code :data:`BINARY`, :data:`TERNARY` or :data:`QUINARY` (False and
+    True read as binary and ternary), ``tau`` the quinary threshold.
 
     Raises :class:`NotFiniteError` when rows of ``X`` hold NaN or an infinity, found in
     the same pass over ``X`` (every non-finite value is a non-zero the kernel visits), so
@@ -345,9 +383,10 @@ def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc):
     predict). Arguments as :func:`dense_bits_kernel`.
     """
     if acc.shape[0] == 1:  # one worker: no parallel region to launch (a few rows, one thread)
-        n_not_finite = _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc[0], 0, X.shape[0])
+        n_not_finite = _dense_rows(X, columns, spec, packed, reading, out8, out64, acc[0], 0, X.shape[0],
+                                   tau)
     else:
-        n_not_finite = dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc)
+        n_not_finite = dense_bits_kernel(X, columns, spec, packed, reading, out8, out64, acc, tau)
     if n_not_finite:
         raise NotFiniteError(
             f"X holds NaN or infinity in {n_not_finite} of its {X.shape[0]} rows: the random "
@@ -356,7 +395,7 @@ def dense_bits(X, columns, spec, packed, ternary, out8, out64, acc):
 
 
 @njit(cache=True, parallel=True)
-def dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc):
+def dense_bits_kernel(X, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
     """The kernel of :func:`dense_bits`; returns the number of rows holding NaN or an
     infinity (their bits are left meaningless).
 
@@ -370,15 +409,15 @@ def dense_bits_kernel(X, columns, spec, packed, ternary, out8, out64, acc):
     n_workers = acc.shape[0]
     n_not_finite = 0
     for w in prange(n_workers):
-        n_not_finite += _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc[w],
-                                    w * n // n_workers, (w + 1) * n // n_workers)
+        n_not_finite += _dense_rows(X, columns, spec, packed, reading, out8, out64, acc[w],
+                                    w * n // n_workers, (w + 1) * n // n_workers, tau)
     return n_not_finite
 
 
 # The parallel kernels only split the rows among the workers: a parallel region costs
 # seconds to compile, so the work lives in serial functions.
 @njit(cache=True)
-def _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc, lo, hi):
+def _dense_rows(X, columns, spec, packed, reading, out8, out64, acc, lo, hi, tau):
     bit_index, value = columns
     seed, frac, k0, starts = spec
     n_not_finite = 0
@@ -387,31 +426,31 @@ def _dense_rows(X, columns, spec, packed, ternary, out8, out64, acc, lo, hi):
         if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
             big = _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, _SHRINK)
         n_not_finite += big == np.inf
-        _store(acc, out8, out64, i, packed, ternary)
+        _store(acc, out8, out64, i, packed, reading, tau)
     return n_not_finite
 
 
-def csr_bits(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc):
+def csr_bits(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
     """As :func:`dense_bits` for CSR rows (sorted, no duplicates; not checked for NaN)."""
     if acc.shape[0] == 1:  # one worker: no parallel region to launch
-        _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc[0],
-                  0, row_ptr.shape[0] - 1)
+        _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc[0],
+                  0, row_ptr.shape[0] - 1, tau)
     else:
-        csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc)
+        csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, tau)
 
 
 @njit(cache=True, parallel=True)
-def csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc):
+def csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
     """The kernel of :func:`csr_bits`: rows split among ``acc.shape[0]`` workers."""
     n = row_ptr.shape[0] - 1
     n_workers = acc.shape[0]
     for w in prange(n_workers):
-        _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc[w],
-                  w * n // n_workers, (w + 1) * n // n_workers)
+        _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc[w],
+                  w * n // n_workers, (w + 1) * n // n_workers, tau)
 
 
 @njit(cache=True)
-def _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out64, acc, first, last):
+def _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, first, last, tau):
     bit_index, value = columns
     seed, frac, k0, starts = spec
     for i in range(first, last):
@@ -419,7 +458,7 @@ def _csr_rows(data, indices, row_ptr, columns, spec, packed, ternary, out8, out6
         cols, vals = indices[lo:hi], data[lo:hi]
         if _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, 1.0) > _BIG:
             _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, _SHRINK)
-        _store(acc, out8, out64, i, packed, ternary)
+        _store(acc, out8, out64, i, packed, reading, tau)
 
 
 @njit(cache=True, parallel=True)
@@ -450,6 +489,21 @@ def unpack_bits(words, n_bits_total):
     out = np.empty((words.shape[0], n_bits_total), dtype=np.uint8)
     _unpack_bits(words, out)
     return out
+
+
+def pack_quinary(values):
+    """Pack a (n, B) int8 {-2 .. 2} array into the four planes of the quinary reading:
+    (n, 4 * ceil(B/64)) uint64, the words of ``values > 0``, ``values < 0``, ``values > 1``
+    then ``values < -1``."""
+    return np.hstack([pack_bits(m.view(np.uint8)) for m in (values > 0, values < 0, values > 1, values < -1)])
+
+
+def unpack_quinary(words, n_bits_total):
+    """Inverse of :func:`pack_quinary`."""
+    width = (n_bits_total + 63) // 64
+    planes = [unpack_bits(np.ascontiguousarray(words[:, p * width : (p + 1) * width]), n_bits_total).view(np.int8)
+              for p in range(4)]
+    return planes[0] - planes[1] + planes[2] - planes[3]
 
 
 def pack_ternary(values):

@@ -8,13 +8,17 @@ its float32 compact model) and :class:`~sklearn_projection.CompactProjectionClas
 1. **bits**: :func:`~sklearn_projection._projection.lsh_bits` packs the ``T * d`` LSH bits
    of each row 64 to a ``uint64`` word (bit ``b`` in word ``b // 64`` at ``b % 64``);
    With the ternary reading a row has two planes of words, the positive bits (sum > 0)
-   then the negative bits (sum < 0);
+   then the negative bits (sum < 0); with the quinary reading four planes, ``s > 0``,
+   ``s < 0``, ``s > tau``, ``s < -tau``;
 2. **first layer**: ``bias + sum of W[b] over the set bits b``, a gather-sum (nothing is
    multiplied by a bit): :func:`gather_first_layer` visits the set bits of a row in
    increasing order (trailing-zero count of each word) and adds their weight rows.
    Ternary: ``bias + sum of W[b] over the positive bits b - sum of W[b] over the
    negative bits b``, in this order: first every positive bit in increasing b (added),
-   then every negative bit in increasing b (subtracted). float32 weights accumulate in
+   then every negative bit in increasing b (subtracted). Quinary: ``bias + S(plane 0) -
+   S(plane 1) + S(plane 2) - S(plane 3)``, ``S`` the sum of the weight rows of a plane's set
+   bits, plane by plane in this order, increasing b within a plane (even planes added,
+   odd planes subtracted). float32 weights accumulate in
    float32 from the bias; int8 weights accumulate exactly in int32, then
    ``z = acc * scale + bias``; float16 weights are widened to float32 first (exactly).
    The kernels (``_rows_int8_words``, ``_rows_float32_words``) take a row's bits a word
@@ -39,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._hashing import NotFiniteError, trailing_zeros
 from ._network import softmax
 from ._numba import njit, parallel_workers
-from ._projection import lsh_bits
+from ._projection import PLANES, lsh_bits
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -84,22 +88,24 @@ def _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, acc
     sums of dense rows are non-zero, so nearly every bit is in one plane or the other,
     and ``S+ - S-`` is computed as ``2 S+ + S0 - total`` (``S-`` = ``total - S+ - S0``,
     ``S0`` over the bits in neither plane): half the rows to add. Exact: int32 arithmetic
-    wraps modulo 2**32, and the true result fits in int32 (``_format.INT8_MAX_BITS``)."""
+    wraps modulo 2**32, and the true result fits in int32 (``_format.INT8_MAX_BITS``).
+    Quinary (four planes): planes 0 and 1 as ternary, then ``+ S(plane 2) - S(plane 3)``."""
     n_words = words.shape[1]
     width = np.uint64(acc32.shape[0])
     fused = z.shape[0] > 0
-    by_total = total.shape[0] > 0 and n_words > n_positive
+    n_planes = n_words // n_positive
+    by_total = total.shape[0] > 0 and n_planes > 1
     tail = (flat.shape[0] // acc32.shape[0]) % 64  # bits in the last word of a plane
     last_mask = (_ONE << np.uint64(tail)) - _ONE if tail else ~_ZERO
     for i in range(lo, hi):
         for h in range(width):
             acc32[h] = 0
-        for plane in range(2 if n_words > n_positive else 1):
-            first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
-            if by_total:
+        for plane in range(n_planes):
+            first, last = plane * n_positive, (plane + 1) * n_positive
+            if by_total and plane < 2:
                 sign = np.int32(2) if plane == 0 else np.int32(1)
             else:
-                sign = np.int32(1) if plane == 0 else np.int32(-1)
+                sign = np.int32(1) if plane % 2 == 0 else np.int32(-1)
             k = 0
             for w in range(first, last):
                 x = words[i, w]
@@ -270,32 +276,35 @@ def _rows_float32_words(words, flat, out, n_positive, lo, hi):
     a width a multiple of :data:`_LANES_MIN`. Word by word in increasing b, each column's
     sum takes the rows of the set bits one at a time (:func:`_float_word_adder`, 64, 32
     or 16 columns per vector): the positive plane added, then the negative one
-    subtracted, the order and roundings of :func:`_rows_float32`."""
+    subtracted, the order and roundings of :func:`_rows_float32` (quinary: the four
+    planes in order, even ones added, odd ones subtracted)."""
     n_words = words.shape[1]
     stride = out.shape[1]
     width = np.uint64(stride)
+    n_planes = n_words // n_positive
     for i in range(lo, hi):
         a0 = np.uint64(i * stride)
-        for plane in range(2 if n_words > n_positive else 1):
-            first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
+        for plane in range(n_planes):
+            first, last = plane * n_positive, (plane + 1) * n_positive
+            add = plane % 2 == 0
             for w in range(first, last):
                 x = words[i, w]
                 base = np.uint64((w - first) * 64)
                 c = _ZERO
                 while c + np.uint64(64) <= width:
-                    if plane == 0:
+                    if add:
                         _addf64(out, flat, x, base, width, c, a0)
                     else:
                         _subf64(out, flat, x, base, width, c, a0)
                     c += np.uint64(64)
                 if c + np.uint64(32) <= width:
-                    if plane == 0:
+                    if add:
                         _addf32(out, flat, x, base, width, c, a0)
                     else:
                         _subf32(out, flat, x, base, width, c, a0)
                     c += np.uint64(32)
                 if c < width:  # (the width is a multiple of 16)
-                    if plane == 0:
+                    if add:
                         _addf16(out, flat, x, base, width, c, a0)
                     else:
                         _subf16(out, flat, x, base, width, c, a0)
@@ -316,23 +325,24 @@ def _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32,
     summed in registers, 64, 32 or 16 columns at a time (:func:`_word_adder`); integer
     sums are exact in any order. Then as :func:`_rows_int8` for the H true columns:
     ``S+ - S-``, or with ``total`` (ternary batches) ``2 S+ + S0 - total``, the zero
-    plane being the bits in neither plane; ``out[i] += sums`` or
+    plane being the bits in neither plane; quinary (four planes, ``acc32`` 4 x the width)
+    adds ``S(plane 2) - S(plane 3)``; ``out[i] += sums`` or
     ``z[i] = float32(sums) * scale + bias``.
     """
     n_words = words.shape[1]
     fused = z.shape[0] > 0
     H = z.shape[1] if fused else out.shape[1]
-    stride = acc32.shape[0] // 2
+    n_planes = n_words // n_positive
+    stride = acc32.shape[0] // (4 if n_planes == 4 else 2)
     width = np.uint64(stride)
-    n_planes = 2 if n_words > n_positive else 1
-    by_total = total.shape[0] > 0 and n_planes == 2
+    by_total = total.shape[0] > 0 and n_planes > 1
     tail = (flat.shape[0] // stride) % 64  # bits in the last word of a plane
     last_mask = (_ONE << np.uint64(tail)) - _ONE if tail else ~_ZERO
     for i in range(lo, hi):
         for h in range(acc32.shape[0]):
             acc32[h] = 0
         for plane in range(n_planes):
-            first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
+            first, last = plane * n_positive, (plane + 1) * n_positive
             a0 = np.uint64(plane * stride)
             for w in range(first, last):
                 x = words[i, w]
@@ -357,6 +367,8 @@ def _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32,
                 s = np.int32(2) * acc32[h] + acc32[stride + h] - total[h]
             else:
                 s = acc32[h] - acc32[stride + h]
+            if n_planes == 4:
+                s += acc32[2 * stride + h] - acc32[3 * stride + h]
             if fused:
                 z[i, h] = np.float32(s) * scale[h] + bias[h]
             else:
@@ -369,14 +381,16 @@ def _rows_float32(words, flat, out, n_positive, offsets, lo, hi):
     listed in increasing b, then each weight row added (subtracted for the negative
     plane: ``row + (-1) * w`` is exactly ``row - w``) one at a time in that order, each
     step rounded to float32: ``((row + W1) + W2) + ...``; the positive plane four rows per
-    pass over the row (the order, and so every rounding, is unchanged)."""
+    pass over the row (the order, and so every rounding, is unchanged). Quinary: the four
+    planes in order, even ones added, odd ones subtracted."""
     n_words = words.shape[1]
     width = np.uint64(out.shape[1])
+    n_planes = n_words // n_positive
     for i in range(lo, hi):
         row = out[i]
-        for plane in range(2 if n_words > n_positive else 1):
-            first, last = (0, n_positive) if plane == 0 else (n_positive, n_words)
-            sign = np.float32(1.0) if plane == 0 else np.float32(-1.0)
+        for plane in range(n_planes):
+            first, last = plane * n_positive, (plane + 1) * n_positive
+            sign = np.float32(1.0) if plane % 2 == 0 else np.float32(-1.0)
             k = 0
             for w in range(first, last):
                 x = words[i, w]
@@ -427,13 +441,14 @@ def _gather_float32(words, flat, out, n_positive, offsets):
     return out
 
 
-def gather_first_layer(words, weights, out, ternary=False):
+def gather_first_layer(words, weights, out, ternary=False, planes=None):
     """``out[i] += sum of weights[b] over the set bits b of words[i]``, in increasing b.
 
-    ``ternary``: ``words`` holds two planes (positive words, then negative words, as
-    :func:`~sklearn_projection._projection.lsh_bits` packs them); the weight rows of the
-    positive bits are added in increasing b, then those of the negative bits subtracted
-    in increasing b.
+    ``ternary`` (``planes=2``): ``words`` holds two planes (positive words, then negative
+    words, as :func:`~sklearn_projection._projection.lsh_bits` packs them); the weight rows
+    of the positive bits are added in increasing b, then those of the negative bits
+    subtracted in increasing b. ``planes=4`` (quinary): four planes, plane by plane, the
+    even ones added and the odd ones subtracted.
     ``out`` (n x H) is pre-filled by the caller: the float32 bias for float32 weights
     (then each row is added in that order, rounded to float32 at each step), or int32
     zeros for int8 weights (which then accumulate exactly, so in any grouping). Rows run
@@ -442,9 +457,9 @@ def gather_first_layer(words, weights, out, ternary=False):
     if weights.dtype == np.int8:
         empty = np.zeros(0, dtype=np.float32)
         _gather_int8_rows(words, weights, out, np.empty((0, out.shape[1]), dtype=np.float32), empty, empty,
-                          ternary)
+                          _planes(ternary, planes))
         return out
-    words, n_words, n_workers, offsets = _gather_setup(words, ternary)
+    words, n_words, n_workers, offsets = _gather_setup(words, _planes(ternary, planes))
     if _WORD_KERNEL:
         flat, stride = _padded_rows(weights)
         sums = out if stride == out.shape[1] and out.flags.c_contiguous else np.zeros((out.shape[0], stride), np.float32)
@@ -476,31 +491,42 @@ def _padded_rows(weights):
     return padded.reshape(-1), stride
 
 
-def _gather_setup(words, ternary):
+def _planes(ternary, planes):
+    """Planes of words per row: ``planes`` if given, else 2 for ``ternary``, else 1."""
+    if planes is None:
+        return 2 if ternary else 1
+    if planes not in (1, 2, 4):
+        raise ValueError(f"planes must be 1 (binary), 2 (ternary) or 4 (quinary), got {planes!r}.")
+    return planes
+
+
+def _gather_setup(words, planes):
     """(C-ordered words, words per plane, workers, per-worker bit-offset scratch)."""
     n_words = words.shape[1]
-    if ternary:
-        if n_words % 2:
-            raise ValueError(f"ternary words hold two planes, got an odd width {n_words}.")
-        n_words //= 2
+    if planes > 1:
+        if n_words % planes:
+            if planes == 2:
+                raise ValueError(f"ternary words hold two planes, got an odd width {n_words}.")
+            raise ValueError(f"quinary words hold four planes, got a width of {n_words}, not a multiple of 4.")
+        n_words //= planes
     words = np.ascontiguousarray(words)
     n_workers = max(1, parallel_workers(words.shape[0]))
     return words, n_words, n_workers, np.empty((n_workers, 64 * n_words), dtype=np.uint64)
 
 
-def _gather_int8_rows(words, weights, out, z, scale, bias, ternary):
+def _gather_int8_rows(words, weights, out, z, scale, bias, planes):
     """The int8 gather: ``out += sums`` (int32), or ``z = float32(sums) * scale + bias``
-    when ``z`` has rows (``out`` then has none)."""
-    words, n_words, n_workers, offsets = _gather_setup(words, ternary)
+    when ``z`` has rows (``out`` then has none); ``planes`` of words per row."""
+    words, n_words, n_workers, offsets = _gather_setup(words, planes)
     flat = np.ascontiguousarray(weights).reshape(-1)
     width = weights.shape[1]
     # ternary batches: S+ - S- from the weights' column sums (see _rows_int8); a few rows
     # are not worth summing the whole matrix
-    by_total = ternary and words.shape[0] >= _TOTAL_MIN_ROWS
+    by_total = planes > 1 and words.shape[0] >= _TOTAL_MIN_ROWS
     total = weights.sum(axis=0, dtype=np.int32) if by_total else np.zeros(0, dtype=np.int32)
     if _WORD_KERNEL:
         flat, stride = _padded_rows(weights)  # zero columns up to a multiple of 16
-        acc32 = np.empty((n_workers, 2 * stride), dtype=np.int32)
+        acc32 = np.empty((n_workers, max(2, planes) * stride), dtype=np.int32)  # one row per plane
         if n_workers == 1:  # no parallel region to launch
             _rows_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32[0], 0, words.shape[0])
         else:
@@ -519,9 +545,9 @@ def _as_float32(W):
     return W if W.dtype == np.float32 else W.astype(np.float32)
 
 
-def first_layer(words, W, bias, scale=None, ternary=False):
+def first_layer(words, W, bias, scale=None, ternary=False, planes=None):
     """The first layer (before its ReLU) of the rows whose packed bits are ``words``
-    (two planes when ``ternary``, see :func:`gather_first_layer`).
+    (two planes when ``ternary``, or ``planes`` of them, see :func:`gather_first_layer`).
 
     ``W`` is float32, float16 or int8 (then ``scale`` holds its per-column float32
     scales); ``bias`` is float32. Returns float32 (n x H).
@@ -532,16 +558,16 @@ def first_layer(words, W, bias, scale=None, ternary=False):
             # scaled in the kernel, each step in float32 as numpy does it below
             z = np.empty((n, W.shape[1]), dtype=np.float32)
             _gather_int8_rows(words, W, np.empty((0, W.shape[1]), dtype=np.int32), z,
-                              np.ascontiguousarray(scale), np.ascontiguousarray(bias), ternary)
+                              np.ascontiguousarray(scale), np.ascontiguousarray(bias), _planes(ternary, planes))
             return z
-        acc = gather_first_layer(words, W, np.zeros((n, W.shape[1]), dtype=np.int32), ternary)
+        acc = gather_first_layer(words, W, np.zeros((n, W.shape[1]), dtype=np.int32), ternary, planes)
         z = acc.astype(np.float32)
         z *= scale
         z += bias
         return z
     z = np.empty((n, W.shape[1]), dtype=np.float32)
     z[:] = bias
-    return gather_first_layer(words, _as_float32(W), z, ternary)
+    return gather_first_layer(words, _as_float32(W), z, ternary, planes)
 
 
 def remaining_layers(z, coefs, intercepts, scales=None):
@@ -555,43 +581,46 @@ def remaining_layers(z, coefs, intercepts, scales=None):
     return z
 
 
-def logits(X, seed, n_bits_total, density, coefs, intercepts, scales=None, reading="binary"):
+def logits(X, seed, n_bits_total, density, coefs, intercepts, scales=None, reading="binary", threshold=0.0):
     """Output logits (float32, n x n_classes) of a projection network on validated ``X``.
 
     ``seed``, ``n_bits_total`` and ``density`` regenerate the projection, ``reading``
-    ("binary" or "ternary") says how its sums are read; ``coefs`` and
+    ("binary", "ternary" or "quinary", whose ``threshold`` is tau) says how its sums are
+    read; ``coefs`` and
     ``intercepts`` are the layers over the bits (``scales``: per-layer column scales of
     int8 weights, or None). Rows are processed in batches of :data:`BATCH_ROWS`.
     """
     n = X.shape[0]
     if n <= BATCH_ROWS:
-        return _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales, reading)
+        return _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales, reading, threshold)
     out = np.empty((n, intercepts[-1].shape[0]), dtype=np.float32)
     for start in range(0, n, BATCH_ROWS):
         X_b = X[start : start + BATCH_ROWS]
         out[start : start + X_b.shape[0]] = _logits_batch(
-            X_b, seed, n_bits_total, density, coefs, intercepts, scales, reading
+            X_b, seed, n_bits_total, density, coefs, intercepts, scales, reading, threshold
         )
     return out
 
 
-def _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales, reading):
-    words = lsh_bits(X, seed, n_bits_total, density, packed=True, reading=reading)
+def _logits_batch(X, seed, n_bits_total, density, coefs, intercepts, scales, reading, threshold):
+    words = lsh_bits(X, seed, n_bits_total, density, packed=True, reading=reading, threshold=threshold)
     z = first_layer(words, coefs[0], intercepts[0], None if scales is None else scales[0],
-                    ternary=reading == "ternary")
+                    planes=PLANES[reading])
     return remaining_layers(z, coefs, intercepts, scales)
 
 
-def footprint_bytes(coefs, intercepts, scales=None):
+def footprint_bytes(coefs, intercepts, scales=None, reading="binary"):
     """Bytes a projection network needs at inference (``size_bytes`` of both classifiers).
 
     Its weight matrices at their dtype, the float32 biases (and int8 scales), plus the
     scalars the projections are regenerated from: the 8-byte seed, the 8-byte density,
-    T, d, the number of features and one width per layer (4 bytes each). Class labels
-    are not counted (the C runtime returns class indices).
+    T, d, the number of features and one width per layer (4 bytes each), and for the
+    quinary reading its 8-byte threshold. Class labels are not counted (the C runtime
+    returns class indices).
     """
     arrays = list(coefs) + list(intercepts) + list(scales or [])
-    return int(sum(a.nbytes for a in arrays) + 8 + 8 + 4 * (3 + len(coefs) + 1))
+    tau = 8 if reading == "quinary" else 0
+    return int(sum(a.nbytes for a in arrays) + 8 + 8 + tau + 4 * (3 + len(coefs) + 1))
 
 
 def _sum_is_finite(X):

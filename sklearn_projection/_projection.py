@@ -24,9 +24,14 @@ MAX_TOTAL_BITS = 2**31 - 1
 # below this many expected non-zeros per bit of a row (density x non-zeros per row), over
 # 99 % of a row's bits are 0 whatever its values: fit warns (see check_bits_can_be_set)
 MIN_NONZEROS_PER_BIT = 0.01
-# how the sum of a hyperplane is read: "binary" (sum > 0, {0, 1}) or "ternary" (its sign,
-# {-1, 0, +1}); see _hashing's docstring
-READINGS = ("binary", "ternary")
+# how the sum of a hyperplane is read: "binary" (sum > 0, {0, 1}), "ternary" (its sign,
+# {-1, 0, +1}) or "quinary" (five levels, {-2 .. 2}, with a threshold); see _hashing's
+# docstring. The index is the kernels' reading code and the file format's reading byte.
+READINGS = ("binary", "ternary", "quinary")
+# planes of packed words per reading
+PLANES = {"binary": 1, "ternary": 2, "quinary": 4}
+# rows of the training data whose sums set the quinary threshold (LSHProjection.fit)
+THRESHOLD_ROWS = 4096
 
 
 def _physical_memory_bytes():
@@ -161,7 +166,7 @@ def check_bits_can_be_set(X, n_bits_total, density, density_param):
     )
 
 
-def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
+def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary", threshold=0.0):
     """T*d LSH bits of validated ``X`` (dense float array or scipy sparse matrix).
 
     ``reading="binary"`` returns a (n, n_bits_total) uint8 {0, 1} array (bit = sum > 0),
@@ -170,7 +175,11 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
     ``reading="ternary"`` returns the signs of the sums, a (n, n_bits_total) int8
     {-1, 0, +1} array, or when ``packed`` (n, 2 * ceil(n_bits_total/64)) uint64 words: the
     words of the positive bits (sum > 0), then those of the negative bits (sum < 0), each
-    plane laid out as the binary words. The projection matrix is regenerated for the duration of this
+    plane laid out as the binary words. ``reading="quinary"`` returns five levels with the
+    threshold ``tau = threshold``: ``+2`` where ``s > tau``, ``+1`` where ``0 < s <= tau``, ``0``
+    where ``s == 0``, ``-1`` where ``-tau <= s < 0``, ``-2`` where ``s < -tau`` (int8), or when
+    ``packed`` (n, 4 * ceil(n_bits_total/64)) uint64 words, four planes: ``s > 0``, ``s < 0``,
+    ``s > tau``, ``s < -tau``. The projection matrix is regenerated for the duration of this
     call only: every column once, or, when ``X`` has fewer non-zeros than features, each
     non-zero's column where it is used. Every array the kernels write, output and
     scratch, is allocated here, after a memory check that counts all of it.
@@ -180,8 +189,11 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
     packed = bool(packed)
     if reading not in READINGS:
         raise ValueError(f"reading must be one of {READINGS}, got {reading!r}.")
-    ternary = reading == "ternary"
-    planes = 2 if ternary else 1
+    code = READINGS.index(reading)
+    planes = PLANES[reading]
+    tau = float(threshold) if reading == "quinary" else 0.0
+    if not (math.isfinite(tau) and tau >= 0.0):
+        raise ValueError(f"the quinary threshold must be finite and >= 0, got {threshold!r}.")
     dense = not sp.issparse(X)
     n_workers = _numba.parallel_workers(n_samples)
     # cheap bounds first (the input may be huge): output and the per-thread sums
@@ -208,17 +220,17 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary"):
         )
     columns = _hashing.projection_columns(n_features, *spec) if regenerate else _hashing.NO_COLUMNS
     width = (n_bits_total + 63) // 64
-    out8 = np.empty((0 if packed else n_samples, n_bits_total), dtype=np.int8 if ternary else np.uint8)
+    out8 = np.empty((0 if packed else n_samples, n_bits_total), dtype=np.uint8 if code == 0 else np.int8)
     out64 = np.empty((n_samples if packed else 0, planes * width), dtype=np.uint64)
     acc = np.empty((n_workers, n_bits_total), dtype=np.float64)
     if dense:
-        _hashing.dense_bits(X, columns, spec, packed, ternary, out8, out64, acc)
+        _hashing.dense_bits(X, columns, spec, packed, code, out8, out64, acc, tau)
     else:
         # indices are non-negative: viewing them unsigned spares numba's wrap-around checks
         indices = X.indices.view(np.uint32 if X.indices.dtype == np.int32 else np.uint64)
         _hashing.csr_bits(
             np.asarray(X.data, dtype=np.float64), indices, X.indptr.astype(np.int64),
-            columns, spec, packed, ternary, out8, out64, acc,
+            columns, spec, packed, code, out8, out64, acc, tau,
         )
     return out64 if packed else out8
 
@@ -232,7 +244,9 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     at angle ``theta`` agree on a bit with probability ``1 - theta / pi``. With
     ``reading="ternary"`` each output is instead the sign of ``<x, r_i>``: +1, -1, or 0
     where the sum is exactly 0 (as it is for most bits of a short text, whose few
-    non-zeros often miss a sparse ``r_i``).
+    non-zeros often miss a sparse ``r_i``). With ``reading="quinary"`` it is read as five
+    levels: the sign, doubled where ``|<x, r_i>|`` exceeds a threshold ``threshold_`` set at
+    ``fit`` (the median of the magnitudes of the sums of the training rows).
 
     Each entry of ``r_i`` is recomputed from an integer hash of ``(seed_, i, feature)``
     whenever it is needed, so the fitted transformer stores one 64-bit seed however many
@@ -260,17 +274,24 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         bit's vector, which happens ``density * nnz(row)`` times per bit on average:
         ``fit`` warns (``UserWarning``, naming the numbers) when that is below 0.01 on
         its data, where over 99 % of the bits are 0 whatever the input.
-    reading : {"binary", "ternary"}, default="binary"
+    reading : {"binary", "ternary", "quinary"}, default="binary"
         How each sum ``s = <x, r_i>`` is read. "binary": ``s > 0``, a uint8 in {0, 1}.
         "ternary": the sign of ``s``, an int8 in {-1, 0, +1}, which tells a sum of
         exactly 0 from a negative one at no cost in output width (on short texts
         79-87 % of the sums are exactly 0; see docs/method.md, "Bit reading").
+        "quinary": an int8 in {-2, -1, 0, +1, +2}, the sign of ``s`` plus one more of the
+        same sign where ``|s| > tau``: ``+2`` if ``s > tau``, ``+1`` if ``0 < s <= tau``, ``0``
+        if ``s == 0``, ``-1`` if ``-tau <= s < 0``, ``-2`` if ``s < -tau``, with one global
+        ``tau = threshold_`` (the median of ``|s|`` over the first 4096 training rows),
+        which also says how far from the hyperplane a row lies. (A network over these
+        inputs has as many weights as over bits.)
     packed : bool, default=False
         If True, ``transform`` returns the bits packed 64 to a ``uint64`` word, bit ``b``
         of a row in word ``b // 64`` at position ``b % 64``: ``ceil(T*d / 64)`` words per
         row. With ``reading="ternary"`` a row has two planes of that many words, the
         positive bits (``s > 0``) then the negative bits (``s < 0``): ``2 * ceil(T*d / 64)``
-        words.
+        words. With ``reading="quinary"``, four planes: ``s > 0``, ``s < 0``,
+        ``s > tau``, ``s < -tau`` (the value is plane 0 - plane 1 + plane 2 - plane 3).
     random_state : int, RandomState instance or None, default=None
         Draws ``seed_`` at ``fit``. Pass an int for the same bits across calls.
 
@@ -280,6 +301,10 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         The 64-bit seed the projection matrix is regenerated from.
     density_ : float
         The density in use (for "auto", decided from the data at ``fit``).
+    threshold_ : float
+        The quinary reading's ``tau``: the median of ``|s|`` over the ``T*d`` sums (computed
+        in float64) of each of the first ``min(n_samples, 4096)`` rows of the training
+        data. 0.0 for the binary and ternary readings, which do not use it.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -353,6 +378,9 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.seed_ = int((int(hi) << 32) | int(lo))
         self.density_ = resolve_density(self.density, X)
         check_bits_can_be_set(X, n_bits_total, self.density_, self.density)
+        self.threshold_ = (
+            quinary_threshold(X, self.seed_, n_bits_total, self.density_) if self.reading == "quinary" else 0.0
+        )
         return self
 
     def transform(self, X):
@@ -369,7 +397,8 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
             binary reading: (n_samples, T*d) uint8 {0, 1}, or (n_samples, ceil(T*d/64))
             uint64 if ``packed``. ternary reading: (n_samples, T*d) int8 {-1, 0, 1}, or
             (n_samples, 2 * ceil(T*d/64)) uint64 if ``packed`` (positive words, then
-            negative words).
+            negative words). quinary reading: (n_samples, T*d) int8 {-2 .. 2}, or
+            (n_samples, 4 * ceil(T*d/64)) uint64 if ``packed`` (four planes).
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], dtype=(np.float64, np.float32), reset=False)
@@ -378,7 +407,7 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     def _transform(self, X, packed):
         """Bits of already validated ``X``."""
         return lsh_bits(X, self.seed_, self.n_bits_total_, self.density_, packed=packed,
-                        reading=self.reading)
+                        reading=self.reading, threshold=getattr(self, "threshold_", 0.0))
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -404,7 +433,7 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
     @property
     def _n_features_out(self):
         n = self.n_bits_total_
-        planes = 2 if self.reading == "ternary" else 1
+        planes = PLANES[self.reading]
         return planes * ((n + 63) // 64) if self.packed else n
 
     def __sklearn_tags__(self):
@@ -412,6 +441,43 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = []
         return tags
+
+
+def quinary_threshold(X, seed, n_bits_total, density, n_rows=THRESHOLD_ROWS):
+    """``tau`` of the quinary reading: the median of ``|s|`` over the ``n_bits_total`` sums
+    ``s`` of each of the first ``min(n_samples, n_rows)`` rows of validated ``X``.
+
+    The sums are computed in float64 as a sparse product with the regenerated projection
+    matrix (in another order than the bit kernels sum them: ``tau`` is a stored constant,
+    the same on every machine once fitted). Holds the ``m x B`` magnitudes in float64
+    while it runs (4096 rows of 600 bits: 20 MB). Raises a ValueError when it is not finite
+    (sums of huge values overflowing float64).
+    """
+    m = min(X.shape[0], n_rows)
+    if m == 0:
+        return 0.0
+    rows = X[:m] if not sp.issparse(X) else sp.csr_matrix(X)[:m]
+    spec = _hashing.projection_spec(seed, n_bits_total, density)
+    bit_index, value = _hashing.projection_columns(X.shape[1], *spec)
+    n_features, K = bit_index.shape
+    # P^T (n_features x B); padding entries hold 0.0 and add nothing
+    PT = sp.csr_matrix(
+        (value.ravel(), bit_index.ravel().astype(np.int64), np.arange(0, n_features * K + 1, K, dtype=np.int64)),
+        shape=(n_features, n_bits_total),
+    )
+    magnitudes = np.empty((m, n_bits_total), dtype=np.float64)
+    step = max(1, (1 << 22) // max(n_bits_total, 1))  # bounds the product's temporaries
+    for start in range(0, m, step):
+        block = rows[start : start + step]
+        S = block @ PT if sp.issparse(block) else PT.T.dot(np.asarray(block, dtype=np.float64).T).T
+        magnitudes[start : start + S.shape[0]] = np.abs(S.toarray() if sp.issparse(S) else S)
+    tau = float(np.median(magnitudes, overwrite_input=True))  # (no copy of the m x B values)
+    if not math.isfinite(tau):
+        raise ValueError(
+            f"the quinary reading's threshold (median |sum| over {m} rows) is {tau}: the input's "
+            "values are too large for float64 sums; scale the features."
+        )
+    return tau
 
 
 def python_int(value, name):

@@ -18,9 +18,12 @@ from sklearn_projection._format import FORMAT_VERSION
 CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
 needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler on PATH")
 
-# (hasher, classifier, dtype): streaming (count, no norm) and buffered C paths, both readings
+# (hasher, classifier, dtype): streaming (count, no norm) and buffered C paths, every reading
 CONFIGS = {
     "count-ternary-int8": (dict(weighting="count", norm=None), dict(reading="ternary"), "int8"),
+    # quinary text models: the streaming C path reads the four planes with the model's TAU
+    "count-quinary-int8": (dict(weighting="count", norm=None),
+                           dict(reading="quinary", projection_hidden_layer_sizes=(8,)), "int8"),
     "sublinear-l2-binary-int8": (dict(), dict(reading="binary"), "int8"),
     "binary-h16-float32": (dict(weighting="binary", norm=None, alternate_sign=False, lowercase=False,
                                 char_ngram_range=(1, 3), n_features=2**16),
@@ -90,7 +93,7 @@ def test_text_model_round_trips_through_its_file_and_pickle(text_model, trec_sma
     t_test = trec_small[1]
     compact.save(tmp_path / "m.skpn")
     data = (tmp_path / "m.skpn").read_bytes()
-    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION == 4
+    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION == 5
     for back in (CompactProjectionClassifier.load(tmp_path / "m.skpn"), pickle.loads(pickle.dumps(compact))):
         assert back.hasher_.get_params() == compact.hasher_.get_params()
         np.testing.assert_array_equal(back.predict_proba(t_test), compact.predict_proba(t_test))

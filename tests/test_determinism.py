@@ -54,7 +54,8 @@ h = hashlib.sha256()
 def add(name, a):
     a = np.ascontiguousarray(a)
     h.update(name.encode()); h.update(str(a.dtype).encode()); h.update(a.tobytes())
-for sparse, reading in ((False, "binary"), (True, "binary"), (False, "ternary"), (True, "ternary")):
+for sparse, reading in ((False, "binary"), (True, "binary"), (False, "ternary"), (True, "ternary"),
+                        (False, "quinary"), (True, "quinary")):
     Xi = sp.csr_matrix(X) if sparse else X
     clf = ProjectionNetClassifier(random_state=0, reading=reading, **kw).fit(Xi, y)
     clf.partial_fit(Xi, y)
@@ -62,6 +63,7 @@ for sparse, reading in ((False, "binary"), (True, "binary"), (False, "ternary"),
         add(f"w{sparse}{i}", a)
     add("loss", np.array(clf.loss_curve_))
     add("seed", np.array([clf.projection_.seed_], dtype=np.uint64))
+    add("tau", np.array([clf.projection_.threshold_]))
     add("proba", clf.predict_proba(Xi))
     add("int8", clf.to_compact("int8").predict_proba(Xi))
     add("trainer", clf.trainer_.predict_proba(Xi))

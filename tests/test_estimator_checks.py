@@ -18,9 +18,27 @@ def _estimators():
         ProjectionNetClassifier(
             n_projections=16, n_bits=8, reading="ternary", trainer_hidden_layer_sizes=(32,), max_iter=100
         ),
+        # the quinary reading: int8 levels and a threshold set at fit, four planes when packed
+        LSHProjection(n_projections=8, n_bits=8, reading="quinary"),
+        LSHProjection(n_projections=8, n_bits=8, reading="quinary", packed=True),
+        ProjectionNetClassifier(
+            n_projections=16, n_bits=8, reading="quinary", trainer_hidden_layer_sizes=(32,), max_iter=100
+        ),
     ]
 
 
-@parametrize_with_checks(_estimators())
+def _expected_failed_checks(estimator):
+    # The quinary threshold is the median |sum| over the first 4096 training rows, each row
+    # counted once whatever its sample weight (its documented definition): repeating rows
+    # moves it, weighting them does not, so a fit with integer weights differs from one on
+    # repeated rows.
+    if isinstance(estimator, ProjectionNetClassifier) and estimator.reading == "quinary":
+        reason = "the quinary threshold (median |sum| of the training rows) ignores sample_weight"
+        return {"check_sample_weight_equivalence_on_dense_data": reason,
+                "check_sample_weight_equivalence_on_sparse_data": reason}
+    return {}
+
+
+@parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

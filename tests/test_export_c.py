@@ -122,16 +122,33 @@ def digits_model_ternary(digits_split):
     return _digits_model(digits_split, "ternary")
 
 
+@pytest.fixture(scope="module")
+def digits_model_quinary(digits_split):
+    return _digits_model(digits_split, "quinary")
+
+
+def _reading_model(request, reading):
+    return request.getfixturevalue("digits_model" if reading == "binary" else f"digits_model_{reading}")
+
+
 @needs_cc
-@pytest.mark.parametrize("reading", ["binary", "ternary"])
+@pytest.mark.parametrize("reading", ["binary", "ternary", "quinary"])
 @pytest.mark.parametrize("dtype", ["float32", "float16", "int8"])
 def test_c_matches_python_on_digits_dense_and_sparse(request, digits_split, dtype, reading, tmp_path):
     _, X_test, _, _ = digits_split
-    model = request.getfixturevalue("digits_model" if reading == "binary" else "digits_model_ternary")
+    model = _reading_model(request, reading)
     compact = model.to_compact(dtype)
     assert compact.reading_ == reading
     exe = _build(compact, tmp_path)
-    assert ("#define N_PLANES 2" in (tmp_path / "model.c").read_text()) == (reading == "ternary")
+    source = (tmp_path / "model.c").read_text()
+    assert ("#define N_PLANES 2" in source) == (reading == "ternary")
+    assert ("#define N_PLANES 4" in source) == (reading == "quinary")
+    if reading == "quinary":  # tau as an exact hexadecimal literal
+        literal = source.split("static const double TAU = ", 1)[1].split(";", 1)[0]
+        assert float.fromhex(literal) == compact.threshold_ == model.projection_.threshold_ > 0
+        # the five levels all occur on these rows (the C reads every plane)
+        values = model.projection_.transform(X_test)
+        assert set(np.unique(values).tolist()) == {-2, -1, 0, 1, 2}
     expected_cls = np.searchsorted(compact.classes_, compact.predict(X_test))
     expected = compact.predict_proba(X_test)
     for text, sparse in ((_dense_text(X_test), False), (_sparse_text(X_test), True)):
@@ -141,7 +158,8 @@ def test_c_matches_python_on_digits_dense_and_sparse(request, digits_split, dtyp
 
 
 @needs_cc
-@pytest.mark.parametrize("reading, dtype", [("binary", "float32"), ("ternary", "float32"), ("ternary", "int8")])
+@pytest.mark.parametrize("reading, dtype", [("binary", "float32"), ("ternary", "float32"), ("ternary", "int8"),
+                                           ("quinary", "float32"), ("quinary", "int8")])
 def test_c_matches_python_on_text_pipeline_sparse_rows(trec6_split, tmp_path, reading, dtype):
     texts_train, texts_test, y_train, _ = trec6_split
     pipe = make_pipeline(
@@ -161,11 +179,12 @@ def test_c_matches_python_on_text_pipeline_sparse_rows(trec6_split, tmp_path, re
 
 @needs_cc
 @pytest.mark.parametrize(
-    "flags, reading", [((), "binary"), (("-DPN_SUMS_STORAGE=static",), "binary"), ((), "ternary")],
-    ids=["stack", "static", "ternary"],
+    "flags, reading", [((), "binary"), (("-DPN_SUMS_STORAGE=static",), "binary"), ((), "ternary"),
+                       ((), "quinary")],
+    ids=["stack", "static", "ternary", "quinary"],
 )
 def test_c_edge_rows_huge_values_zero_rows_and_bad_sparse_input(request, tmp_path, flags, reading):
-    model = request.getfixturevalue("digits_model" if reading == "binary" else "digits_model_ternary")
+    model = _reading_model(request, reading)
     compact = model.to_compact("float32")
     exe = _build(compact, tmp_path, *flags)
     rng = np.random.default_rng(0)

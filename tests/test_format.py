@@ -110,8 +110,8 @@ def test_wrong_magic_version_and_not_a_model(saved_bytes, tmp_path):
     body = _body_of(saved_bytes)
     with pytest.raises(ValueError, match="magic"):
         CompactProjectionClassifier.from_bytes(_with_body(body, magic=b"NOTMODEL"))
-    with pytest.raises(ValueError, match="version 5.*versions 2, 3 and 4"):
-        CompactProjectionClassifier.from_bytes(_with_body(body, version=5))
+    with pytest.raises(ValueError, match="version 6.*versions 2, 3, 4 and 5"):
+        CompactProjectionClassifier.from_bytes(_with_body(body, version=6))
     with pytest.raises(ValueError, match="saved by sklearn-projection 0.1.*Refit"):
         CompactProjectionClassifier.from_bytes(_with_body(body, version=1))
     pickled = tmp_path / "model.pkl"
@@ -209,7 +209,8 @@ def _parts_of(compact):
         layers += [W.copy(), b.copy()] + ([compact.scales_[i].copy()] if compact.dtype_ == "int8" else [])
     return dict(
         dtype_code=("float32", "float16", "int8").index(compact.dtype_),
-        reading_code=("binary", "ternary").index(compact.reading_), n_layers=len(compact.coefs_),
+        reading_code=("binary", "ternary", "quinary").index(compact.reading_), n_layers=len(compact.coefs_),
+        tau=compact.threshold_,
         seed=compact.seed_, T=compact.n_projections_, d=compact.n_bits_, density=compact.density_,
         n_features=compact.n_features_in_,
         widths=[compact.n_bits_total_] + [W.shape[1] for W in compact.coefs_],
@@ -219,6 +220,8 @@ def _parts_of(compact):
 
 def _craft(parts):
     body = struct.pack("<BBI", parts["dtype_code"], parts["reading_code"], parts["n_layers"])
+    if parts["reading_code"] == 2:  # version 5: the quinary threshold follows its code
+        body += struct.pack("<d", parts.get("tau", 0.0))
     body += struct.pack("<QIIdQ", parts["seed"], parts["T"], parts["d"], parts["density"], parts["n_features"])
     body += struct.pack(f"<{len(parts['widths'])}I", *parts["widths"])
     body += parts["classes"]
@@ -226,7 +229,7 @@ def _craft(parts):
     body += b"\0"  # version 4: numeric input
     body += b"".join(a if isinstance(a, bytes) else a.astype(a.dtype.newbyteorder("<")).tobytes()
                      for a in parts["layers"])
-    return _with_body(body, version=4)
+    return _with_body(body, version=5)
 
 
 def _peak_bytes(fn, *args):
@@ -585,8 +588,10 @@ def _crafted_files(draw):
         weights = weights[: -draw(st.integers(1, len(weights)))]
     if "extend" in mutations:
         weights += bytes(draw(st.integers(1, 9)))
-    reading_code = draw(st.sampled_from([0, 1, 1, 2, 255]))  # 2, 255: unknown readings, refused
-    parts = dict(dtype_code=dtype_code, reading_code=reading_code, n_layers=n_layers,
+    reading_code = draw(st.sampled_from([0, 1, 1, 2, 2, 3, 255]))  # 3, 255: unknown readings, refused
+    # the quinary threshold (read after code 2): NaN, infinite or negative ones are refused
+    tau = draw(st.sampled_from([0.0, 0.5, 3.25, 1e300, -1.0, np.nan, np.inf]))
+    parts = dict(dtype_code=dtype_code, reading_code=reading_code, n_layers=n_layers, tau=tau,
                  seed=draw(st.integers(0, 2**64 - 1)), T=T, d=d,
                  density=density, n_features=n_features, widths=widths, classes=classes, names=names,
                  layers=[weights])
@@ -644,7 +649,7 @@ DATA = Path(__file__).resolve().parent / "data"
 def test_version_2_files_load_as_binary_models(dtype):
     """tests/data holds files written by the version-2 writer (d072ec0, before the reading
     byte) and their probabilities at the time: they load as binary models, predict the
-    same, and are written back as version 4 with reading byte 0 and text byte 0."""
+    same, and are written back as version 5 with reading byte 0 and text byte 0."""
     data = (DATA / f"compact_v2_{dtype}.skpn").read_bytes()
     assert struct.unpack_from("<I", data, 8)[0] == 2
     expected = np.load(DATA / "compact_v2_expected.npz")
@@ -652,7 +657,7 @@ def test_version_2_files_load_as_binary_models(dtype):
     assert model.reading_ == "binary" and model.dtype_ == dtype
     np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected[f"proba_{dtype}"])
     again = model.to_bytes()
-    assert struct.unpack_from("<I", again, 8)[0] == FORMAT_VERSION == 4
+    assert struct.unpack_from("<I", again, 8)[0] == FORMAT_VERSION == 5
     # version 4 = version 2 plus the reading byte after the dtype byte and the text byte
     # (0: numeric input) before the weights
     text_at = len(_body_of(again)) - _weight_bytes(model) - 1
@@ -693,6 +698,84 @@ def test_unknown_reading_code_and_version_1_are_refused(saved_bytes):
         CompactProjectionClassifier.from_bytes(_with_body(bytes(body), version=1))
 
 
+# ------------------------------------------------------------------ version 5: the quinary reading
+@pytest.fixture(scope="module")
+def quinary_digits(digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=10, n_bits=8, reading="quinary", projection_hidden_layer_sizes=(8,),
+                                  max_iter=3, random_state=0).fit(X_train, y_train)
+    assert clf.projection_.threshold_ > 0
+    return clf, X_test
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_quinary_models_round_trip_in_version_5_with_their_threshold(quinary_digits, dtype):
+    clf, X_test = quinary_digits
+    compact = clf.to_compact(dtype)
+    assert compact.reading_ == "quinary" and compact.threshold_ == clf.projection_.threshold_
+    data = compact.to_bytes()
+    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION == 5 and data[21] == 2
+    body = _body_of(data)
+    # tau, float64 little-endian, right after the dtype, reading and layer count
+    assert struct.unpack_from("<d", body, 6)[0] == clf.projection_.threshold_
+    for back in (CompactProjectionClassifier.from_bytes(data), pickle.loads(pickle.dumps(compact))):
+        assert back.reading_ == "quinary" and back.threshold_ == compact.threshold_
+        _assert_same_model(compact, back)
+        np.testing.assert_array_equal(back.predict_proba(X_test), compact.predict_proba(X_test))
+        assert back.to_bytes() == data
+    # another threshold predicts otherwise: the stored tau is the one read
+    other = bytearray(body)
+    other[6:14] = struct.pack("<d", 0.0)
+    moved = CompactProjectionClassifier.from_bytes(_with_body(bytes(other), version=5))
+    assert moved.threshold_ == 0.0
+    assert not np.array_equal(moved.predict_proba(X_test), compact.predict_proba(X_test))
+
+
+def test_corrupt_quinary_thresholds_are_refused(quinary_digits):
+    clf, _ = quinary_digits
+    body = _body_of(clf.to_compact("int8").to_bytes())
+    for bad in (np.nan, -np.nan, -1.0, -5e-324, np.inf, -np.inf):
+        b = bytearray(body)
+        b[6:14] = struct.pack("<d", bad)
+        with pytest.raises(ValueError, match="quinary threshold .* is not finite and >= 0"):
+            CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=5))
+    # -0.0 is >= 0: read as a threshold of zero
+    b = bytearray(body)
+    b[6:14] = struct.pack("<d", -0.0)
+    CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=5))
+    # truncated: the threshold cut short (the file ends inside it, or lacks it)
+    for cut in (7, 10, 13):
+        with pytest.raises(ValueError, match="corrupt compact model"):
+            CompactProjectionClassifier.from_bytes(_with_body(body[:cut], version=5))
+    with pytest.raises(ValueError, match="corrupt compact model"):
+        CompactProjectionClassifier.from_bytes(_with_body(body[:6] + body[14:], version=5))
+    # the quinary code does not exist in version 4 files (nor 3): refused as unknown
+    for version in (3, 4):
+        with pytest.raises(ValueError, match=f"unknown bit reading code 2 in a version {version} file"):
+            CompactProjectionClassifier.from_bytes(_with_body(body, version=version))
+
+
+def test_quinary_threshold_of_a_model_in_memory_is_checked(quinary_digits):
+    clf, _ = quinary_digits
+    for bad in (np.nan, -1.0, np.inf):
+        compact = clf.to_compact()
+        compact.threshold_ = bad
+        with pytest.raises(ValueError, match="threshold_ must be a finite float >= 0"):
+            compact.to_bytes()
+    ternary = ProjectionNetClassifier(n_projections=4, n_bits=8, reading="ternary", max_iter=1,
+                                      random_state=0).fit(*_tiny_data())
+    compact = ternary.to_compact()
+    compact.threshold_ = 1.0
+    with pytest.raises(ValueError, match="only used by the quinary reading"):
+        compact.to_bytes()
+
+
+def _tiny_data():
+    rng = np.random.RandomState(0)
+    X = rng.rand(40, 5)
+    return X, (X[:, 0] > 0.5).astype(int)
+
+
 def test_model_with_unknown_reading_cannot_be_written(digits_model):
     compact = digits_model.to_compact()
     compact.reading_ = "two-bit"
@@ -709,7 +792,7 @@ def _weight_bytes(model):
 def test_version_3_files_load_as_models_of_numeric_input():
     """tests/data holds a file written by the version-3 writer (b83953c, before the text
     byte) and its probabilities at the time: it loads with no hasher, predicts the same,
-    and is written back as version 4 with text byte 0."""
+    and is written back as version 5 with text byte 0."""
     data = (DATA / "compact_v3_ternary_int8.skpn").read_bytes()
     assert struct.unpack_from("<I", data, 8)[0] == 3
     expected = np.load(DATA / "compact_v3_expected.npz")

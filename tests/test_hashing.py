@@ -6,7 +6,7 @@ import hashlib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _reference import projection_matrix, read_sums
+from _reference import pack_planes, projection_matrix, quinary_threshold, read_sums
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -252,3 +252,133 @@ def test_dense_kernel_counts_the_rows_holding_nan_or_infinity(n_features):
         numba.set_num_threads(old_threads)
     with pytest.raises(ValueError, match="NaN or infinity in 4 of its 40 rows"):
         lsh_bits(X, 5, 100, 0.1)
+
+
+# ---------------------------------------------------------------- the quinary reading
+def _threads(n):
+    """Context: numba runs its kernels on n threads (at most its configured count)."""
+    import contextlib
+
+    import numba
+
+    @contextlib.contextmanager
+    def ctx():
+        old = numba.get_num_threads()
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        try:
+            yield
+        finally:
+            numba.set_num_threads(old)
+
+    return ctx()
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n_bits_total=st.integers(1, 150),
+    density=st.floats(1e-3, 1.0),
+    seed=st.integers(0, 2**64 - 1),
+    n_features=st.integers(2, 12),
+    threshold=st.sampled_from([0.0, 0.3, 1.0, 2.5, 1e300]),
+)
+def test_quinary_kernels_match_the_reference_for_any_budget_density_and_threshold(
+        n_bits_total, density, seed, n_features, threshold):
+    """Dense and sparse, packed and unpacked, columns hashed per non-zero or regenerated,
+    on 1 and 2 threads: the five documented levels of the reference's sums. The values are
+    integers (exact sums whatever the order), so a sum equal to tau is read as +-1."""
+    X = np.round(np.random.RandomState(seed % 2**31).randn(6, n_features) * 2)
+    X[np.arange(6), np.arange(6) % n_features] = 0.0
+    P = projection_matrix(seed, n_bits_total, n_features, density)
+    expected = read_sums(X @ P.T, "quinary", threshold)
+    packed_expected = pack_planes(expected, "quinary")
+    for threads in (1, 2):
+        with _threads(threads):
+            for rows in (X, np.vstack([X] * 40)):  # hashed where used / every column regenerated
+                for data in (rows, sp.csr_matrix(rows)):
+                    values = lsh_bits(data, seed, n_bits_total, density, reading="quinary", threshold=threshold)
+                    assert values.dtype == np.int8
+                    np.testing.assert_array_equal(values[:6], expected)
+                    words = lsh_bits(data, seed, n_bits_total, density, packed=True, reading="quinary",
+                                     threshold=threshold)
+                    np.testing.assert_array_equal(words[:6], packed_expected)
+    np.testing.assert_array_equal(_hashing.pack_quinary(expected), packed_expected)
+    np.testing.assert_array_equal(_hashing.unpack_quinary(packed_expected, n_bits_total), expected)
+
+
+def test_quinary_reading_sets_the_documented_threshold_and_levels():
+    rng = np.random.RandomState(7)
+    X = np.round(rng.randn(300, 40) * 3) * (rng.rand(300, 40) < 0.3)  # integers: exact sums
+    X[:3] = 0.0
+    proj = LSHProjection(n_projections=7, n_bits=11, density=0.2, reading="quinary", random_state=4).fit(X)
+    P = projection_matrix(proj.seed_, 77, 40, proj.density_)
+    S = X @ P.T
+    assert isinstance(proj.threshold_, float) and proj.threshold_ == quinary_threshold(S) > 0
+    values = proj.transform(X)
+    np.testing.assert_array_equal(values, read_sums(S, "quinary", proj.threshold_))
+    for level in (-2, -1, 0, 1, 2):
+        assert (values == level).any(), level
+    assert (S == proj.threshold_).any()  # a sum on the threshold itself is read +-1
+    np.testing.assert_array_equal(values[S == proj.threshold_], 1)
+    np.testing.assert_array_equal(proj.transform(sp.csr_matrix(X)), values)
+    np.testing.assert_array_equal(proj.transform(X.astype(np.float32)), values)
+    # the same threshold from sparse (CSR, CSC, COO) or float32 training data
+    for data in (sp.csr_matrix(X), sp.csc_matrix(X), sp.coo_matrix(X), X.astype(np.float32)):
+        again = LSHProjection(n_projections=7, n_bits=11, density=0.2, reading="quinary", random_state=4).fit(data)
+        assert again.threshold_ == proj.threshold_
+    # its sign is the ternary reading of the same projection; binary and ternary set tau 0.0
+    ternary = LSHProjection(n_projections=7, n_bits=11, density=0.2, reading="ternary", random_state=4).fit(X)
+    assert ternary.threshold_ == 0.0
+    np.testing.assert_array_equal(np.sign(values), ternary.transform(X))
+    # packed: four planes of ceil(77 / 64) = 2 words
+    packed = LSHProjection(n_projections=7, n_bits=11, density=0.2, reading="quinary", packed=True,
+                           random_state=4).fit(X)
+    words = packed.transform(X)
+    assert words.shape == (300, 8) and packed.get_feature_names_out().shape == (8,)
+    np.testing.assert_array_equal(words, pack_planes(values, "quinary"))
+
+
+def test_quinary_threshold_uses_the_first_4096_rows_only():
+    rng = np.random.RandomState(0)
+    X = np.round(rng.randn(4100, 6) * 1000)  # integers: exact sums, few ties
+    X[4096:] *= 1000  # rows past the first 4096 would move the median
+    proj = LSHProjection(n_projections=2, n_bits=5, density=0.5, reading="quinary", random_state=0).fit(X)
+    S = X @ projection_matrix(proj.seed_, 10, 6, proj.density_).T
+    assert proj.threshold_ == quinary_threshold(S) != float(np.median(np.abs(S)))
+
+
+def test_quinary_threshold_zero_reads_every_nonzero_sum_as_two():
+    X = np.array([[1.0, 0.0, 0.0, 0.0]] * 3 + [[0.0, 2.0, -1.0, 0.0]])
+    P = projection_matrix(3, 40, 4, 0.05)
+    S = X @ P.T
+    assert quinary_threshold(S) == 0.0  # most sums are 0: the median of |s| is 0
+    values = lsh_bits(X, 3, 40, 0.05, reading="quinary", threshold=0.0)
+    np.testing.assert_array_equal(values, 2 * np.sign(S).astype(np.int8))
+    assert (values != 0).any()
+    proj = LSHProjection(n_projections=4, n_bits=10, density=0.05, reading="quinary", random_state=0).fit(X)
+    assert proj.threshold_ == 0.0
+
+
+def test_quinary_threshold_is_validated():
+    X = np.ones((3, 4))
+    for bad in (-1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="threshold must be finite and >= 0"):
+            lsh_bits(X, 1, 8, 1.0, reading="quinary", threshold=bad)
+    # binary and ternary do not read the threshold
+    lsh_bits(X, 1, 8, 1.0, reading="ternary", threshold=np.nan)
+
+
+def test_quinary_pickles_keep_the_threshold_and_pre_quinary_pickles_load():
+    import pickle
+
+    X = _sparse_rows(2, share=0.6)
+    proj = LSHProjection(n_projections=4, n_bits=16, reading="quinary", random_state=0).fit(X)
+    back = pickle.loads(pickle.dumps(proj))
+    assert back.reading == "quinary" and back.threshold_ == proj.threshold_ > 0
+    np.testing.assert_array_equal(back.transform(X), proj.transform(X))
+    # a fitted ternary pickle from before the quinary reading: no threshold_ in its state
+    ternary = LSHProjection(n_projections=4, n_bits=16, reading="ternary", random_state=0).fit(X)
+    state = dict(ternary.__getstate__())
+    del state["threshold_"]
+    old = LSHProjection.__new__(LSHProjection)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.transform(X), ternary.transform(X))

@@ -313,3 +313,110 @@ def test_float32_word_kernel_follows_the_documented_order_exactly(width, reading
         np.testing.assert_array_equal(z[i], acc)
     monkeypatch.setattr(_inference, "_WORD_KERNEL", False)
     np.testing.assert_array_equal(first_layer(words, W, bias, ternary=reading == "ternary"), z)
+
+
+# ---------------------------------------------------------------- the quinary reading: four planes
+def _levels(rng, n, n_bits):
+    values = rng.integers(-2, 3, (n, n_bits)).astype(np.int8)
+    values[0] = 0
+    values[1] = 2
+    values[2] = -2  # every bit of planes 0 and 2 (1 and 3), including bit 63 of each word
+    values[3] = 1
+    return values
+
+
+@pytest.mark.parametrize("width", [3, 16, 21, 64, 100])
+def test_quinary_int8_first_layer_is_the_exact_product_with_the_levels(width, monkeypatch):
+    """Four planes (s > 0, s < 0, s > tau, s < -tau): S0 - S1 + S2 - S3 is ``values @ W``
+    exactly, at the extremes of int8, with and without the weights' column sums (fewer
+    rows than _TOTAL_MIN_ROWS, and more), in the word kernel and the row kernel, on 1 and
+    2 threads; scaled in the kernel bit for bit as numpy does it."""
+    import numba
+
+    from sklearn_projection._hashing import pack_quinary
+
+    rng = np.random.default_rng(width)
+    old = numba.get_num_threads()
+    try:
+        for n_bits in (1, 64, 65, 190):
+            W = rng.choice(np.array([-128, -127, -1, 0, 1, 126, 127], np.int8), size=(n_bits, width))
+            W[: n_bits // 2, 0] = -128
+            scale = (rng.random(width) * 10.0 ** rng.integers(-4, 2, width)).astype(np.float32)
+            bias = rng.normal(size=width).astype(np.float32)
+            values = _levels(rng, 12, n_bits)
+            words = pack_quinary(values)
+            assert words.shape == (12, 4 * ((n_bits + 63) // 64))
+            expected = values.astype(np.int64) @ W.astype(np.int64)
+            scaled = expected.astype(np.float32)
+            scaled *= scale
+            scaled += bias
+            for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
+                numba.set_num_threads(threads)
+                for word_kernel in (True, False):
+                    monkeypatch.setattr(_inference, "_WORD_KERNEL", word_kernel)
+                    for rows in (slice(0, 3), slice(None)):
+                        out = gather_first_layer(words[rows], W, np.zeros((len(values[rows]), width), np.int32),
+                                                 planes=4)
+                        np.testing.assert_array_equal(out, expected[rows])
+                        np.testing.assert_array_equal(first_layer(words[rows], W, bias, scale, planes=4),
+                                                      scaled[rows])
+                    monkeypatch.undo()
+    finally:
+        numba.set_num_threads(old)
+    with pytest.raises(ValueError, match="four planes"):
+        gather_first_layer(np.zeros((2, 6), np.uint64), W, np.zeros((2, width), np.int32), planes=4)
+
+
+@pytest.mark.parametrize("width", [5, 16, 21, 64, 100])
+def test_quinary_float32_first_layer_follows_the_documented_order_exactly(width, monkeypatch):
+    """bias, + W[b] over plane 0 (s > 0) in increasing b, - W[b] over plane 1 (s < 0),
+    + W[b] over plane 2 (s > tau), - W[b] over plane 3 (s < -tau), each step rounded to
+    float32: the word kernel, the row kernel and float16 weights (widened exactly)."""
+    from sklearn_projection._hashing import pack_quinary
+
+    rng = np.random.default_rng(width)
+    n_bits = 130
+    values = _levels(rng, 6, n_bits)
+    words = pack_quinary(values)
+    W = (rng.normal(size=(n_bits, width)) * 1e3 ** rng.integers(-2, 3, (n_bits, 1))).astype(np.float32)
+    bias = rng.normal(size=width).astype(np.float32)
+    z = first_layer(words, W, bias, planes=4)
+    for i in range(len(values)):
+        acc = bias.copy()
+        for mask, sign in ((values[i] > 0, 1), (values[i] < 0, -1), (values[i] > 1, 1), (values[i] < -1, -1)):
+            for b in np.flatnonzero(mask):
+                acc = (acc + W[b] if sign > 0 else acc - W[b]).astype(np.float32)
+        np.testing.assert_array_equal(z[i], acc)
+    np.testing.assert_allclose(z, values @ W.astype(np.float64) + bias, rtol=1e-4, atol=1e-2 * np.abs(W).max())
+    monkeypatch.setattr(_inference, "_WORD_KERNEL", False)
+    np.testing.assert_array_equal(first_layer(words, W, bias, planes=4), z)
+    W16 = np.clip(W, -60000, 60000).astype(np.float16)
+    np.testing.assert_array_equal(first_layer(words, W16, bias, planes=4),
+                                  first_layer(words, W16.astype(np.float32), bias, planes=4))
+
+
+def test_quinary_logits_are_the_reference_levels_through_the_network():
+    """_inference.logits with the quinary reading: the float32 first layer over the
+    reference's five levels, then the remaining layers."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _reference import projection_matrix, read_sums
+
+    rng = np.random.default_rng(3)
+    X = np.round(rng.normal(size=(40, 12)) * 3)  # integers: exact sums
+    P = projection_matrix(11, 70, 12, 0.2)
+    tau = 2.0
+    values = read_sums(X @ P.T, "quinary", tau)
+    assert set(np.unique(values).tolist()) == {-2, -1, 0, 1, 2}
+    coefs = [rng.normal(size=(70, 8)).astype(np.float32), rng.normal(size=(8, 3)).astype(np.float32)]
+    intercepts = [rng.normal(size=8).astype(np.float32), rng.normal(size=3).astype(np.float32)]
+    z = _inference.logits(X, 11, 70, 0.2, coefs, intercepts, reading="quinary", threshold=tau)
+    from sklearn_projection._hashing import pack_quinary
+
+    hidden = first_layer(pack_quinary(values), coefs[0], intercepts[0], planes=4)
+    np.testing.assert_array_equal(z, _inference.remaining_layers(hidden, coefs, intercepts))
+    # another threshold reads other levels
+    assert not np.array_equal(
+        _inference.logits(X, 11, 70, 0.2, coefs, intercepts, reading="quinary", threshold=0.0), z)

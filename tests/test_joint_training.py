@@ -197,6 +197,74 @@ def test_ternary_reading_trains_on_signed_inputs_and_predicts_as_its_compact_mod
     assert not np.array_equal(binary.predict_proba(X_test), clf.predict_proba(X_test))
 
 
+def test_quinary_reading_trains_on_five_levels_and_predicts_as_its_compact_models(digits_split, monkeypatch):
+    """The projection network is trained on the {-2 .. 2} levels with the threshold set at
+    the first fit; the float32 compact model predicts bit-identically, the int8 one as
+    its own first layer says; warm_start and partial_fit keep the threshold."""
+    from sklearn_projection import _network
+
+    X_train, X_test, y_train, _ = digits_split
+    seen = []
+    original = _network.joint_objective
+
+    def spy(bits_b, *args, **kwargs):
+        seen.append((bits_b.min(), bits_b.max()))
+        return original(bits_b, *args, **kwargs)
+
+    monkeypatch.setattr(_network, "joint_objective", spy)
+    kw = dict(n_projections=20, n_bits=10, projection_hidden_layer_sizes=(8,), trainer_hidden_layer_sizes=(16,),
+              max_iter=3, random_state=0)
+    clf = ProjectionNetClassifier(reading="quinary", **kw).fit(X_train, y_train)
+    assert seen and min(lo for lo, _ in seen) == -2 and max(hi for _, hi in seen) == 2
+    proj = clf.projection_
+    assert proj.reading == "quinary" and proj.threshold_ > 0
+    # the threshold is the median |s| over the training rows the network saw
+    from sklearn_projection._projection import quinary_threshold
+
+    assert proj.threshold_ == quinary_threshold(X_train, proj.seed_, proj.n_bits_total_, proj.density_)
+    compact = clf.to_compact()
+    assert compact.reading_ == "quinary" and compact.threshold_ == proj.threshold_
+    np.testing.assert_array_equal(compact.predict_proba(X_test), clf.predict_proba(X_test))
+    assert compact.size_bytes == clf.size_bytes
+    int8 = clf.to_compact("int8")
+    assert (int8.predict(X_test) == clf.predict(X_test)).mean() > 0.95
+    # the network computes over the levels: its first layer, densely, gives the same classes
+    levels = proj.transform(X_test).astype(np.float64)
+    z = np.maximum(levels @ clf.coefs_[0] + clf.intercepts_[0], 0) @ clf.coefs_[1] + clf.intercepts_[1]
+    assert (np.argmax(z, axis=1) == np.searchsorted(clf.classes_, clf.predict(X_test))).mean() > 0.99
+    # ternary, same seed: the same projection read otherwise, another model
+    ternary = ProjectionNetClassifier(reading="ternary", **kw).fit(X_train, y_train)
+    assert ternary.projection_.seed_ == proj.seed_ and ternary.projection_.threshold_ == 0.0
+    assert not np.array_equal(ternary.predict_proba(X_test), clf.predict_proba(X_test))
+    # warm_start and partial_fit continue with the threshold of the first fit (on other rows)
+    tau, seed = proj.threshold_, proj.seed_
+    clf.set_params(warm_start=True).fit(X_train[::2] * 3.0, y_train[::2])
+    assert clf.projection_.threshold_ == tau and clf.projection_.seed_ == seed
+    clf.partial_fit(X_train[:50] * 5.0, y_train[:50])
+    assert clf.projection_.threshold_ == tau
+    np.testing.assert_array_equal(clf.to_compact().predict_proba(X_test), clf.predict_proba(X_test))
+
+
+def test_a_classifier_pickled_before_the_quinary_reading_loads(digits_split):
+    """A fitted ternary classifier pickled before threshold_ existed (its projection has
+    none) loads, predicts and makes compact models and C as before."""
+    import pickle
+
+    X_train, X_test, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=8, n_bits=8, reading="ternary", projection_hidden_layer_sizes=(4,),
+                                  max_iter=2, random_state=0).fit(X_train, y_train)
+    old = pickle.loads(pickle.dumps(clf))
+    del old.projection_.__dict__["threshold_"]
+    back = pickle.loads(pickle.dumps(old))
+    assert not hasattr(back.projection_, "threshold_")
+    np.testing.assert_array_equal(back.predict_proba(X_test), clf.predict_proba(X_test))
+    compact = back.to_compact("int8")
+    assert compact.reading_ == "ternary" and compact.threshold_ == 0.0
+    np.testing.assert_array_equal(compact.predict_proba(X_test), clf.to_compact("int8").predict_proba(X_test))
+    assert back.size_bytes == clf.size_bytes
+    back.set_params(warm_start=True).fit(X_train, y_train)  # continues
+
+
 def test_reading_is_validated_and_old_pickles_read_binary(digits_split):
     import pickle
 
