@@ -70,13 +70,17 @@ class ProjectionNetClassifier(
         exceeds one global threshold ``tau``, the median of ``|s|`` over the first 4096
         training rows (``projection_.threshold_``, set at the first ``fit``). Same
         number of weights and bytes for all three (quinary adds one float64, ``tau``).
-        In a prototype on MNIST (h64 over 600 bits) quinary scored 0.9775 against
-        0.9722 for ternary, h32 0.9714 against 0.9667. "auto" is "ternary" when the projection
-        network has a hidden layer and "binary" for a linear head, which is what the
-        measurements chose (docs/method.md, "Bit reading"): with a hidden layer ternary
-        gained 1.0-1.05 points on MNIST (h32 and h64, alpha 1e-4 and 0.3) and was within
-        noise on TREC-6 and SMS spam; with a linear head it lost 1.1 points on MNIST and
-        0.7 on TREC-6 over 4 800 bits. The reading in use is ``projection_.reading``;
+        "auto" (the default) is decided at the first ``fit``: "quinary" when the
+        projection network has a hidden layer, unless over half of the training sums are
+        exactly 0 (``tau`` = 0: short texts), where five levels would only double the
+        signs and it is "ternary"; "binary" for a linear head. That is what the
+        measurements chose (docs/method.md, "Bit reading"): with a hidden layer quinary
+        gained 0.5-0.7 point over ternary on MNIST (60 000 rows, h32 and h64, int8) and
+        0.8 on digits (h32, 3 seeds), ternary gained 1.0-1.05 over binary on MNIST and
+        was within noise on TREC-6 and SMS spam; with a linear head ternary lost 1.1
+        points on MNIST and 0.7 on TREC-6 over 4 800 bits. Quinary costs about 1.7x
+        the ternary first layer's additions at inference. The reading in use is
+        ``projection_.reading``;
         the compact model, its file and the C export carry it.
     projection_hidden_layer_sizes : tuple of int, default=()
         Hidden ReLU layers of the projection network. ``()`` is a softmax regression over
@@ -343,10 +347,14 @@ class ProjectionNetClassifier(
             raise ValueError("partial_fit does not support early_stopping=True.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _reading_for(self, proj_hidden):
-        """The bit reading a projection network with hidden layers ``proj_hidden`` uses."""
+    def _reading_for(self, proj_hidden, fitted=None):
+        """The bit reading a projection network with hidden layers ``proj_hidden`` uses:
+        "auto" is "quinary" with a hidden layer, "binary" without; a quinary threshold of 0
+        (decided at ``fit``, ``fitted`` the reading it recorded) makes it "ternary"."""
         if self.reading == "auto":
-            return "ternary" if len(proj_hidden) else "binary"
+            if not len(proj_hidden):
+                return "binary"
+            return "ternary" if fitted == "ternary" else "quinary"
         return self.reading
 
     # ---------------------------------------------------------------- inference

@@ -128,7 +128,7 @@ class FitStateMixin:
         # number is a change from it (or to it); two numbers compare by the density in use
         if self.density == "auto" or proj.density == "auto" or proj.density_ != float(self.density):
             compare("density", proj.density, self.density)
-        compare("reading", proj.reading, self._reading_for(proj_hidden))
+        compare("reading", proj.reading, self._reading_for(proj_hidden, fitted=proj.reading))
         compare(
             "projection_hidden_layer_sizes",
             tuple(c.shape[1] for c in self.coefs_[:-1]),

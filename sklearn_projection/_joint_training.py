@@ -263,7 +263,11 @@ class JointTrainingMixin(FitStateMixin):
         )
         # only the width and the seed are stored; the whole X lets fit warn about a
         # density that can set hardly any bit of its rows
-        self.projection_.fit(X)
+        self.projection_.fit(X, sample_weight=sample_weight)
+        if self.reading == "auto" and self.projection_.reading == "quinary" and self.projection_.threshold_ == 0:
+            # over half of the training sums are exactly 0 (short texts): five levels would
+            # be the signs doubled, so "auto" reads the signs (docs/method.md, "Bit reading")
+            self.projection_.set_params(reading="ternary")
         self.coefs_, self.intercepts_ = nn.init_layers(
             rng, [n_bits_total, *proj_hidden, n_classes], PROJECTION_DTYPE
         )

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _hashing, _numba
 
@@ -359,13 +359,17 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return int(self.n_projections) * int(self.n_bits)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Record the input width and draw the seed; nothing else is stored.
+    def fit(self, X, y=None, sample_weight=None):
+        """Record the input width and draw the seed (and, for the quinary reading, set
+        ``threshold_``); nothing else is stored.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the quinary threshold's median (a row of weight 2
+            counts as that row twice); unused by the other readings.
 
         Returns
         -------
@@ -378,8 +382,11 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         self.seed_ = int((int(hi) << 32) | int(lo))
         self.density_ = resolve_density(self.density, X)
         check_bits_can_be_set(X, n_bits_total, self.density_, self.density)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         self.threshold_ = (
-            quinary_threshold(X, self.seed_, n_bits_total, self.density_) if self.reading == "quinary" else 0.0
+            quinary_threshold(X, self.seed_, n_bits_total, self.density_, sample_weight=sample_weight)
+            if self.reading == "quinary" else 0.0
         )
         return self
 
@@ -443,9 +450,27 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         return tags
 
 
-def quinary_threshold(X, seed, n_bits_total, density, n_rows=THRESHOLD_ROWS):
+def weighted_median(values, weights):
+    """The median of ``values`` where each counts ``weights`` times: for integer weights
+    exactly ``np.median`` of the values repeated that many times (the mean of the two
+    middle ones when the total is even), so weighting a row equals repeating it.
+    Zero weights drop their values; all-zero weights give 0.0."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    cum = np.cumsum(weights[order])
+    total = cum[-1] if cum.size else 0.0
+    if not total > 0:
+        return 0.0
+    half = total / 2.0
+    lo = min(int(np.searchsorted(cum, half, side="left")), v.size - 1)   # first with cum >= total/2
+    hi = min(int(np.searchsorted(cum, half, side="right")), v.size - 1)  # first with cum > total/2
+    return float(0.5 * (v[lo] + v[hi]))
+
+
+def quinary_threshold(X, seed, n_bits_total, density, n_rows=THRESHOLD_ROWS, sample_weight=None):
     """``tau`` of the quinary reading: the median of ``|s|`` over the ``n_bits_total`` sums
-    ``s`` of each of the first ``min(n_samples, n_rows)`` rows of validated ``X``.
+    ``s`` of each of the first ``min(n_samples, n_rows)`` rows of validated ``X``, each row
+    counted ``sample_weight`` times if given (:func:`weighted_median`).
 
     The sums are computed in float64 as a sparse product with the regenerated projection
     matrix (in another order than the bit kernels sum them: ``tau`` is a stored constant,
@@ -471,7 +496,11 @@ def quinary_threshold(X, seed, n_bits_total, density, n_rows=THRESHOLD_ROWS):
         block = rows[start : start + step]
         S = block @ PT if sp.issparse(block) else PT.T.dot(np.asarray(block, dtype=np.float64).T).T
         magnitudes[start : start + S.shape[0]] = np.abs(S.toarray() if sp.issparse(S) else S)
-    tau = float(np.median(magnitudes, overwrite_input=True))  # (no copy of the m x B values)
+    if sample_weight is None:
+        tau = float(np.median(magnitudes, overwrite_input=True))  # (no copy of the m x B values)
+    else:
+        tau = weighted_median(magnitudes.ravel(), np.repeat(np.asarray(sample_weight[:m], dtype=np.float64),
+                                                             n_bits_total))
     if not math.isfinite(tau):
         raise ValueError(
             f"the quinary reading's threshold (median |sum| over {m} rows) is {tau}: the input's "

@@ -27,18 +27,6 @@ def _estimators():
     ]
 
 
-def _expected_failed_checks(estimator):
-    # The quinary threshold is the median |sum| over the first 4096 training rows, each row
-    # counted once whatever its sample weight (its documented definition): repeating rows
-    # moves it, weighting them does not, so a fit with integer weights differs from one on
-    # repeated rows.
-    if isinstance(estimator, ProjectionNetClassifier) and estimator.reading == "quinary":
-        reason = "the quinary threshold (median |sum| of the training rows) ignores sample_weight"
-        return {"check_sample_weight_equivalence_on_dense_data": reason,
-                "check_sample_weight_equivalence_on_sparse_data": reason}
-    return {}
-
-
-@parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(_estimators())
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -322,3 +322,51 @@ def test_alpha_auto_scales_with_the_training_set_and_is_kept_by_continued_fits()
     assert stream.alpha_ == 0.3
     with pytest.raises(ValueError, match="alpha"):
         ProjectionNetClassifier(alpha="large").fit(X[:100], y[:100])
+
+
+def test_auto_reading_is_decided_from_the_data(digits_split):
+    """"auto": quinary with a hidden layer where the quinary threshold is positive (images),
+    ternary where over half of the training sums are exactly 0 (short texts: tau = 0),
+    binary for a linear head; a continued fit keeps what the first one decided."""
+    import scipy.sparse as sp
+
+    X_train, _, y_train, _ = digits_split
+    kw = dict(n_projections=10, n_bits=10, trainer_hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    images = ProjectionNetClassifier(projection_hidden_layer_sizes=(8,), warm_start=True, **kw).fit(X_train, y_train)
+    assert images.projection_.reading == "quinary" and images.projection_.threshold_ > 0
+    assert images.to_compact("int8").reading_ == "quinary"
+    images.fit(X_train, y_train)  # continues: "auto" still describes the network
+    assert images.n_iter_ == 4
+    assert ProjectionNetClassifier(**kw).fit(X_train, y_train).projection_.reading == "binary"
+    # rows of 3 non-zeros among 2 000 columns: most sums of a row are exactly 0
+    rng = np.random.RandomState(0)
+    rows = np.repeat(np.arange(300), 3)
+    text = sp.csr_matrix((rng.rand(900), (rows, rng.randint(0, 2000, 900))), shape=(300, 2000))
+    y = rng.randint(0, 2, 300)
+    words = ProjectionNetClassifier(projection_hidden_layer_sizes=(8,), warm_start=True, **kw).fit(text, y)
+    assert words.projection_.reading == "ternary" and words.projection_.threshold_ == 0.0
+    words.fit(text, y)  # continues as ternary
+    assert words.n_iter_ == 4
+    with pytest.raises(ValueError, match="reading changed"):
+        words.set_params(reading="quinary").fit(text, y)
+
+
+def test_quinary_threshold_counts_a_row_of_weight_k_as_k_rows():
+    from sklearn_projection import LSHProjection
+    from sklearn_projection._projection import weighted_median
+
+    rng = np.random.RandomState(0)
+    for _ in range(20):  # the weighted median is np.median of the repeated values
+        values, weights = rng.rand(int(rng.randint(1, 9))), rng.randint(0, 4, size=8)
+        weights = weights[: values.size]
+        if weights.sum():
+            assert weighted_median(values, weights.astype(float)) == np.median(np.repeat(values, weights))
+    X = rng.rand(30, 6)
+    w = rng.randint(0, 4, 30)
+    kw = dict(n_projections=4, n_bits=8, reading="quinary", random_state=0)
+    weighted = LSHProjection(**kw).fit(X, sample_weight=w)
+    repeated = LSHProjection(**kw).fit(np.repeat(X, w, axis=0))
+    assert weighted.threshold_ == repeated.threshold_ > 0
+    assert LSHProjection(**kw).fit(X, sample_weight=np.ones(30)).threshold_ == LSHProjection(**kw).fit(X).threshold_
+    with pytest.raises(ValueError, match="sample_weight"):
+        LSHProjection(**kw).fit(X, sample_weight=np.ones(29))
