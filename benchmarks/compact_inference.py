@@ -248,7 +248,7 @@ def _interleaved(calls, rounds, inner):
 
 def _stages(compact, peer, X, rounds):
     """Thread CPU time (ms, best of ``rounds``, interleaved) of each stage of ``predict`` of
-    an int8 compact model with a hidden layer, for both readings of its weights, and of
+    an int8 compact model with a hidden layer, for the three readings of its weights, and of
     ``peer.predict``, on ``X`` at one thread."""
     from sklearn_projection import _inference, _projection
 
@@ -256,15 +256,20 @@ def _stages(compact, peer, X, rounds):
     W, b, scale = compact.coefs_[0], compact.intercepts_[0], compact.scales_[0]
     calls = {"MLPClassifier((32,)).predict": lambda: peer.predict(X),
              "input check (np.add.reduce over X)": lambda: _inference._sum_is_finite(X)}
-    for reading in ("binary", "ternary"):
-        ternary = reading == "ternary"
-        words = _projection.lsh_bits(X, seed, n_bits, density, packed=True, reading=reading)
-        z = _inference.first_layer(words, W, b, scale, ternary=ternary)
+    # the quinary threshold: the model's own if it reads five levels, else that of the training rows' scale
+    tau = compact.threshold_ if compact.reading_ == "quinary" else _projection.quinary_threshold(
+        X, seed, n_bits, density)
+    for reading in ("binary", "ternary", "quinary"):
+        planes = {"binary": 1, "ternary": 2, "quinary": 4}[reading]
+        threshold = tau if reading == "quinary" else 0.0
+        words = _projection.lsh_bits(X, seed, n_bits, density, packed=True, reading=reading, threshold=threshold)
+        z = _inference.first_layer(words, W, b, scale, planes=planes)
         model = pickle.loads(pickle.dumps(compact))
-        model.reading_ = reading
+        model.reading_, model.threshold_ = reading, threshold
         calls[f"{reading}: LSH bits (lsh_bits, packed)"] = (
-            lambda r=reading: _projection.lsh_bits(X, seed, n_bits, density, packed=True, reading=r))
-        calls[f"{reading}: first layer"] = lambda w=words, t=ternary: _inference.first_layer(w, W, b, scale, ternary=t)
+            lambda r=reading, t=threshold: _projection.lsh_bits(X, seed, n_bits, density, packed=True, reading=r,
+                                                                threshold=t))
+        calls[f"{reading}: first layer"] = lambda w=words, p=planes: _inference.first_layer(w, W, b, scale, planes=p)
         calls[f"{reading}: remaining layers"] = (
             lambda z=z: _inference.remaining_layers(z.copy(), compact.coefs_, compact.intercepts_, compact.scales_))
         calls[f"{reading}: predict"] = lambda m=model: m.predict(X)
