@@ -430,6 +430,22 @@ def _dense_rows(X, columns, spec, packed, reading, out8, out64, acc, lo, hi, tau
     return n_not_finite
 
 
+@njit(cache=True)
+def csr_abs_sums(data, indices, row_ptr, spec, out):
+    """``out[i] = |sums|`` of CSR row ``i``: the bit kernels' float64 sums, each non-zero's
+    column hashed where it is used (no column is regenerated, so the cost does not grow
+    with the number of features). For the quinary threshold."""
+    seed, frac, k0, starts = spec
+    bit_index = np.zeros((0, 0), dtype=np.uint32)
+    value = np.zeros((0, 0), dtype=np.float64)
+    for i in range(row_ptr.shape[0] - 1):
+        lo, hi = row_ptr[i], row_ptr[i + 1]
+        acc = out[i]
+        _sparse_row(acc, indices[lo:hi], data[lo:hi], bit_index, value, seed, frac, k0, starts, 1.0)
+        for b in range(acc.shape[0]):
+            acc[b] = abs(acc[b])
+
+
 def csr_bits(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
     """As :func:`dense_bits` for CSR rows (sorted, no duplicates; not checked for NaN)."""
     if acc.shape[0] == 1:  # one worker: no parallel region to launch

@@ -472,30 +472,25 @@ def quinary_threshold(X, seed, n_bits_total, density, n_rows=THRESHOLD_ROWS, sam
     ``s`` of each of the first ``min(n_samples, n_rows)`` rows of validated ``X``, each row
     counted ``sample_weight`` times if given (:func:`weighted_median`).
 
-    The sums are computed in float64 as a sparse product with the regenerated projection
-    matrix (in another order than the bit kernels sum them: ``tau`` is a stored constant,
-    the same on every machine once fitted). Holds the ``m x B`` magnitudes in float64
-    while it runs (4096 rows of 600 bits: 20 MB). Raises a ValueError when it is not finite
-    (sums of huge values overflowing float64).
+    The sums are the bit kernels' own float64 sums (each non-zero's column hashed where it
+    is used, so the cost grows with the sample's non-zeros, not with ``n_features``).
+    Holds the ``m x B`` magnitudes in float64 while it runs (4096 rows of 600 bits: 20 MB).
+    Raises a ValueError when it is not finite (sums of huge values overflowing float64).
     """
     m = min(X.shape[0], n_rows)
     if m == 0:
         return 0.0
-    rows = X[:m] if not sp.issparse(X) else sp.csr_matrix(X)[:m]
+    rows = sp.csr_matrix(X[:m]) if not sp.issparse(X) else sp.csr_matrix(X)[:m]
+    if not rows.has_canonical_format:
+        rows = rows.copy()
+        rows.sum_duplicates()
     spec = _hashing.projection_spec(seed, n_bits_total, density)
-    bit_index, value = _hashing.projection_columns(X.shape[1], *spec)
-    n_features, K = bit_index.shape
-    # P^T (n_features x B); padding entries hold 0.0 and add nothing
-    PT = sp.csr_matrix(
-        (value.ravel(), bit_index.ravel().astype(np.int64), np.arange(0, n_features * K + 1, K, dtype=np.int64)),
-        shape=(n_features, n_bits_total),
-    )
+    # the kernels' own sums, each non-zero's column hashed where it is used: regenerating
+    # every column would cost memory in proportion to n_features (2**31 hashed text columns)
     magnitudes = np.empty((m, n_bits_total), dtype=np.float64)
-    step = max(1, (1 << 22) // max(n_bits_total, 1))  # bounds the product's temporaries
-    for start in range(0, m, step):
-        block = rows[start : start + step]
-        S = block @ PT if sp.issparse(block) else PT.T.dot(np.asarray(block, dtype=np.float64).T).T
-        magnitudes[start : start + S.shape[0]] = np.abs(S.toarray() if sp.issparse(S) else S)
+    indices = rows.indices.view(np.uint32 if rows.indices.dtype == np.int32 else np.uint64)
+    _hashing.csr_abs_sums(np.asarray(rows.data, dtype=np.float64), indices, rows.indptr.astype(np.int64), spec,
+                          magnitudes)
     if sample_weight is None:
         tau = float(np.median(magnitudes, overwrite_input=True))  # (no copy of the m x B values)
     else:

@@ -275,3 +275,29 @@ def test_integer_parameters_are_multiplied_as_python_ints(T, d):
 def test_boolean_sizes_are_refused(name):
     with pytest.raises(ValueError, match=rf"{name} must be an int"):
         LSHProjection(**{name: True}).fit(np.ones((2, 3)))
+
+
+def test_quinary_threshold_costs_nothing_per_unused_column():
+    """The threshold's sums hash each non-zero's column where it is used: fitting the
+    quinary reading over 2**31 - 1 (hashed text) columns allocates for the sample's rows and
+    bits only, and gives the bit kernels' own sums (those of transform)."""
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    n_features = 2**31 - 1
+    cols = rng.randint(0, n_features, size=(50, 6))
+    X = sp.csr_matrix((rng.rand(300) + 0.5, (np.repeat(np.arange(50), 6), cols.ravel())), shape=(50, n_features))
+    proj = LSHProjection(n_projections=4, n_bits=16, density=0.2, reading="quinary", random_state=0)
+    proj.fit(X[:, :1000])  # compiles the kernels first (compilation allocates too)
+    tracemalloc.start()
+    try:
+        proj.fit(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # regenerating every column would take 2**31 x 13 entries x 12 bytes (over 300 GB)
+    assert peak < 64 * 2**20, peak
+    assert proj.threshold_ > 0
+    levels = proj.transform(X)
+    # tau is the median |sum|: as many sums above it as at or below it (ties aside)
+    assert abs(np.mean(np.abs(levels) == 2) - 0.5) < 0.1
