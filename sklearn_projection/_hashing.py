@@ -353,6 +353,8 @@ def _dense_row(acc, row, bit_index, value, seed, frac, k0, starts, scale):
             m &= m - _ONE
             x = row[f] * scale
             big = max(big, _magnitude(x))
+            # the same column loop as _sparse_row's, written out: a helper taking the
+            # arrays per non-zero left numba's reference counting in the hot loop (634cb37)
             if bit_index.shape[0]:
                 for j in range(bit_index.shape[1]):
                     acc[bit_index[f, j]] += x * value[f, j]
