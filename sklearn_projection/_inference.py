@@ -154,6 +154,39 @@ _WORD_KERNEL = not numba.config.DISABLE_JIT
 _LANES_MIN = 16
 
 
+def _emit_word_rows(builder, weights, x, base, width, c, start, load_t, align, step):
+    """LLVM IR of the loop both word adders share: for the set bits ``b`` of the uint64
+    ``x``, lowest first, load ``load_t`` (a vector of one row's columns ``c ...``, aligned
+    to ``align`` bytes) from ``weights + (base + b) * width + c`` and fold it into the sums with
+    ``step(builder, sums, w)``, starting from the vector ``start``; returns the final sums
+    (``start`` when ``x`` is 0). The sums stay in registers (phi nodes) throughout."""
+    from llvmlite import ir
+
+    i64 = ir.IntType(64)
+    entry = builder.block
+    loop = builder.append_basic_block("word_bits")
+    done = builder.append_basic_block("word_done")
+    builder.cbranch(builder.icmp_unsigned("!=", x, ir.Constant(i64, 0)), loop, done)
+    builder.position_at_end(loop)
+    bits = builder.phi(i64)
+    sums = builder.phi(start.type)
+    b = builder.add(base, builder.cttz(bits, ir.Constant(ir.IntType(1), 1)))
+    row = builder.gep(weights, [builder.add(builder.mul(b, width), c)])
+    w = builder.load(builder.bitcast(row, load_t.as_pointer()), align=align)
+    new_sums = step(builder, sums, w)
+    rest = builder.and_(bits, builder.sub(bits, ir.Constant(i64, 1)))  # lowest set bit cleared
+    bits.add_incoming(x, entry)
+    bits.add_incoming(rest, loop)
+    sums.add_incoming(start, entry)
+    sums.add_incoming(new_sums, loop)
+    builder.cbranch(builder.icmp_unsigned("!=", rest, ir.Constant(i64, 0)), loop, done)
+    builder.position_at_end(done)
+    total = builder.phi(start.type)
+    total.add_incoming(start, entry)
+    total.add_incoming(new_sums, loop)
+    return total
+
+
 def _word_adder(lanes):
     """An intrinsic ``add(acc32, flat, x, base, width, c, a0)``: for the set bits ``b`` of
     the uint64 word ``x``, in increasing b, the int8 weight columns ``c .. c+lanes-1`` of
@@ -178,30 +211,11 @@ def _word_adder(lanes):
             acc = context.make_array(signature.args[0])(context, builder, args[0])
             weights = context.make_array(signature.args[1])(context, builder, args[1])
             x, base, width, c, a0 = args[2:]
-            i64 = ir.IntType(64)
             sums_t = ir.VectorType(ir.IntType(16), lanes)
-            zero = ir.Constant(sums_t, None)
-            entry = builder.block
-            loop = builder.append_basic_block("word_bits")
-            done = builder.append_basic_block("word_done")
-            builder.cbranch(builder.icmp_unsigned("!=", x, ir.Constant(i64, 0)), loop, done)
-            builder.position_at_end(loop)
-            bits = builder.phi(i64)
-            sums = builder.phi(sums_t)
-            b = builder.add(base, builder.cttz(bits, ir.Constant(ir.IntType(1), 1)))
-            row = builder.gep(weights.data, [builder.add(builder.mul(b, width), c)])
-            w = builder.load(builder.bitcast(row, ir.VectorType(ir.IntType(8), lanes).as_pointer()), align=1)
-            new_sums = builder.add(sums, builder.sext(w, sums_t))
-            rest = builder.and_(bits, builder.sub(bits, ir.Constant(i64, 1)))  # lowest set bit cleared
-            bits.add_incoming(x, entry)
-            bits.add_incoming(rest, loop)
-            sums.add_incoming(zero, entry)
-            sums.add_incoming(new_sums, loop)
-            builder.cbranch(builder.icmp_unsigned("!=", rest, ir.Constant(i64, 0)), loop, done)
-            builder.position_at_end(done)
-            total = builder.phi(sums_t)
-            total.add_incoming(zero, entry)
-            total.add_incoming(new_sums, loop)
+            total = _emit_word_rows(
+                builder, weights.data, x, base, width, c, ir.Constant(sums_t, None),
+                ir.VectorType(ir.IntType(8), lanes), 1, lambda bld, sums, w: bld.add(sums, bld.sext(w, sums_t)),
+            )
             acc_t = ir.VectorType(ir.IntType(32), lanes)
             target = builder.bitcast(builder.gep(acc.data, [builder.add(a0, c)]), acc_t.as_pointer())
             builder.store(builder.add(builder.load(target, align=4), builder.sext(total, acc_t)), target, align=4)
@@ -230,31 +244,12 @@ def _float_word_adder(lanes, subtract):
             sums_arr = context.make_array(signature.args[0])(context, builder, args[0])
             weights = context.make_array(signature.args[1])(context, builder, args[1])
             x, base, width, c, a0 = args[2:]
-            i64 = ir.IntType(64)
             vec_t = ir.VectorType(ir.FloatType(), lanes)
             target = builder.bitcast(builder.gep(sums_arr.data, [builder.add(a0, c)]), vec_t.as_pointer())
-            start = builder.load(target, align=4)
-            entry = builder.block
-            loop = builder.append_basic_block("word_bits")
-            done = builder.append_basic_block("word_done")
-            builder.cbranch(builder.icmp_unsigned("!=", x, ir.Constant(i64, 0)), loop, done)
-            builder.position_at_end(loop)
-            bits = builder.phi(i64)
-            sums = builder.phi(vec_t)
-            b = builder.add(base, builder.cttz(bits, ir.Constant(ir.IntType(1), 1)))
-            row = builder.gep(weights.data, [builder.add(builder.mul(b, width), c)])
-            w = builder.load(builder.bitcast(row, vec_t.as_pointer()), align=4)
-            new_sums = builder.fsub(sums, w) if subtract else builder.fadd(sums, w)
-            rest = builder.and_(bits, builder.sub(bits, ir.Constant(i64, 1)))
-            bits.add_incoming(x, entry)
-            bits.add_incoming(rest, loop)
-            sums.add_incoming(start, entry)
-            sums.add_incoming(new_sums, loop)
-            builder.cbranch(builder.icmp_unsigned("!=", rest, ir.Constant(i64, 0)), loop, done)
-            builder.position_at_end(done)
-            total = builder.phi(vec_t)
-            total.add_incoming(start, entry)
-            total.add_incoming(new_sums, loop)
+            total = _emit_word_rows(
+                builder, weights.data, x, base, width, c, builder.load(target, align=4), vec_t, 4,
+                (lambda bld, sums, w: bld.fsub(sums, w)) if subtract else (lambda bld, sums, w: bld.fadd(sums, w)),
+            )
             builder.store(total, target, align=4)
             return context.get_dummy_value()
 
