@@ -28,6 +28,21 @@ def test_gather_kernel_matches_dense_product():
 
 
 
+def _documented_float32_first_layer(values, W, bias):
+    """The documented float32 first layer, step by step: bias, then + W[b] over the bits
+    with value > 0, - W[b] over those < 0, + W[b] over those > 1 and - W[b] over those
+    < -1 (the four planes; binary and ternary values leave the last two empty), each plane
+    in increasing b, each step rounded to float32."""
+    out = np.empty((len(values), W.shape[1]), dtype=np.float32)
+    for i, row in enumerate(values):
+        acc = bias.copy()
+        for mask, sign in ((row > 0, 1), (row < 0, -1), (row > 1, 1), (row < -1, -1)):
+            for b in np.flatnonzero(mask):
+                acc = (acc + W[b] if sign > 0 else acc - W[b]).astype(np.float32)
+        out[i] = acc
+    return out
+
+
 def _signs(rng, n, n_bits):
     signs = rng.integers(-1, 2, (n, n_bits)).astype(np.int8)
     signs[0] = 0
@@ -61,13 +76,7 @@ def test_ternary_float32_first_layer_follows_the_documented_order_exactly():
     W = W.astype(np.float32)
     bias = rng.normal(size=4).astype(np.float32)
     z = first_layer(pack_ternary(signs), W, bias, ternary=True)
-    for i in range(6):
-        acc = bias.copy()
-        for b in np.flatnonzero(signs[i] > 0):
-            acc = (acc + W[b]).astype(np.float32)
-        for b in np.flatnonzero(signs[i] < 0):
-            acc = (acc - W[b]).astype(np.float32)
-        np.testing.assert_array_equal(z[i], acc)
+    np.testing.assert_array_equal(z, _documented_float32_first_layer(signs, W, bias))
 
 
 @pytest.mark.parametrize("reading", ["binary", "ternary"])
@@ -203,11 +212,7 @@ def test_binary_float32_first_layer_follows_the_documented_order_exactly():
     W = (rng.normal(size=(203, 6)) * 1e3 ** rng.integers(-2, 3, (203, 1))).astype(np.float32)
     bias = rng.normal(size=6).astype(np.float32)
     z = first_layer(pack_bits(bits), W, bias)
-    for i in range(7):
-        acc = bias.copy()
-        for b in np.flatnonzero(bits[i]):
-            acc = (acc + W[b]).astype(np.float32)
-        np.testing.assert_array_equal(z[i], acc)
+    np.testing.assert_array_equal(z, _documented_float32_first_layer(bits, W, bias))
 
 
 def test_logits_that_refuse_non_finite_input_skip_the_separate_check(digits_model, digits_split, monkeypatch):
@@ -304,13 +309,7 @@ def test_float32_word_kernel_follows_the_documented_order_exactly(width, reading
     W = (rng.normal(size=(n_bits, width)) * 1e3 ** rng.integers(-2, 3, (n_bits, 1))).astype(np.float32)
     bias = rng.normal(size=width).astype(np.float32)
     z = first_layer(words, W, bias, ternary=reading == "ternary")
-    for i in range(len(values)):
-        acc = bias.copy()
-        for b in np.flatnonzero(values[i] > 0):
-            acc = (acc + W[b]).astype(np.float32)
-        for b in np.flatnonzero(values[i] < 0):
-            acc = (acc - W[b]).astype(np.float32)
-        np.testing.assert_array_equal(z[i], acc)
+    np.testing.assert_array_equal(z, _documented_float32_first_layer(values, W, bias))
     monkeypatch.setattr(_inference, "_WORD_KERNEL", False)
     np.testing.assert_array_equal(first_layer(words, W, bias, ternary=reading == "ternary"), z)
 
@@ -381,12 +380,7 @@ def test_quinary_float32_first_layer_follows_the_documented_order_exactly(width,
     W = (rng.normal(size=(n_bits, width)) * 1e3 ** rng.integers(-2, 3, (n_bits, 1))).astype(np.float32)
     bias = rng.normal(size=width).astype(np.float32)
     z = first_layer(words, W, bias, planes=4)
-    for i in range(len(values)):
-        acc = bias.copy()
-        for mask, sign in ((values[i] > 0, 1), (values[i] < 0, -1), (values[i] > 1, 1), (values[i] < -1, -1)):
-            for b in np.flatnonzero(mask):
-                acc = (acc + W[b] if sign > 0 else acc - W[b]).astype(np.float32)
-        np.testing.assert_array_equal(z[i], acc)
+    np.testing.assert_array_equal(z, _documented_float32_first_layer(values, W, bias))
     np.testing.assert_allclose(z, values @ W.astype(np.float64) + bias, rtol=1e-4, atol=1e-2 * np.abs(W).max())
     monkeypatch.setattr(_inference, "_WORD_KERNEL", False)
     np.testing.assert_array_equal(first_layer(words, W, bias, planes=4), z)

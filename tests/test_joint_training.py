@@ -167,12 +167,11 @@ def test_an_unused_trainer_is_initialised_when_a_continued_fit_uses_it():
     assert clf.trainer_.predict(X).shape == (150,) and clf.n_iter_ == 4
 
 
-def test_ternary_reading_trains_on_signed_inputs_and_predicts_as_its_compact_model(digits_split, monkeypatch):
-    """The projection network is trained on the {-1, 0, +1} signs (the same values the
-    inference path reads), and the float32 compact model predicts bit-identically."""
+def _record_training_input_range(monkeypatch):
+    """A list that collects (min, max) of the projection network's inputs of every
+    minibatch, as the joint objective receives them."""
     from sklearn_projection import _network
 
-    X_train, X_test, y_train, _ = digits_split
     seen = []
     original = _network.joint_objective
 
@@ -181,6 +180,14 @@ def test_ternary_reading_trains_on_signed_inputs_and_predicts_as_its_compact_mod
         return original(bits_b, *args, **kwargs)
 
     monkeypatch.setattr(_network, "joint_objective", spy)
+    return seen
+
+
+def test_ternary_reading_trains_on_signed_inputs_and_predicts_as_its_compact_model(digits_split, monkeypatch):
+    """The projection network is trained on the {-1, 0, +1} signs (the same values the
+    inference path reads), and the float32 compact model predicts bit-identically."""
+    X_train, X_test, y_train, _ = digits_split
+    seen = _record_training_input_range(monkeypatch)
     clf = ProjectionNetClassifier(n_projections=20, n_bits=10, reading="ternary", projection_hidden_layer_sizes=(8,),
                                   trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0).fit(X_train, y_train)
     assert seen and min(lo for lo, _ in seen) == -1 and max(hi for _, hi in seen) == 1
@@ -201,17 +208,8 @@ def test_quinary_reading_trains_on_five_levels_and_predicts_as_its_compact_model
     """The projection network is trained on the {-2 .. 2} levels with the threshold set at
     the first fit; the float32 compact model predicts bit-identically, the int8 one as
     its own first layer says; warm_start and partial_fit keep the threshold."""
-    from sklearn_projection import _network
-
     X_train, X_test, y_train, _ = digits_split
-    seen = []
-    original = _network.joint_objective
-
-    def spy(bits_b, *args, **kwargs):
-        seen.append((bits_b.min(), bits_b.max()))
-        return original(bits_b, *args, **kwargs)
-
-    monkeypatch.setattr(_network, "joint_objective", spy)
+    seen = _record_training_input_range(monkeypatch)
     kw = dict(n_projections=20, n_bits=10, projection_hidden_layer_sizes=(8,), trainer_hidden_layer_sizes=(16,),
               max_iter=3, random_state=0)
     clf = ProjectionNetClassifier(reading="quinary", **kw).fit(X_train, y_train)
