@@ -197,6 +197,15 @@ def choose_C(X, y, grid, seed=0):
     return float(gs.best_params_["C"])
 
 
+def fit_peer(X, y, grid):
+    """LogisticRegression at the C :func:`choose_C` picks; returns it, the C and the seconds
+    both took."""
+    t = time.perf_counter()
+    c = choose_C(X, y, grid)
+    est = LogisticRegression(C=c, max_iter=1000).fit(X, y)
+    return est, c, time.perf_counter() - t
+
+
 def run_dataset(name, args, out_csv):
     t_train, t_test, y_train, y_test = load_text(name)
     if args.quick:
@@ -249,10 +258,7 @@ def run_dataset(name, args, out_csv):
                     continue
                 v = make(nf)
                 Xtr, Xte = v.transform(t_train), v.transform(t_test)
-                t = time.perf_counter()
-                c = choose_C(Xtr, y_train, grid)
-                est = LogisticRegression(C=c, max_iter=1000).fit(Xtr, y_train)
-                fit_s = time.perf_counter() - t
+                est, c, fit_s = fit_peer(Xtr, y_train, grid)
                 net = Int8Net.of(est)
                 record("peer", cfg, feat, 0, net.score(Xte, y_test), est.score(Xte, y_test), net.bytes,
                        0 if feat == "HashingVectorizer" else HASHER_BYTES, "", fit_s, f"C={c:g}")
@@ -263,10 +269,7 @@ def run_dataset(name, args, out_csv):
             nf = BUDGET // (n_classes - 1) - 8
             v = hv(nf)
             Xtr, Xte = v.transform(t_train), v.transform(t_test)
-            t = time.perf_counter()
-            c = choose_C(Xtr, y_train, grid)
-            est = LogisticRegression(C=c, max_iter=1000).fit(Xtr, y_train)
-            fit_s = time.perf_counter() - t
+            est, c, fit_s = fit_peer(Xtr, y_train, grid)
             W, b = est.coef_.T, est.intercept_
             Wr, br = W[:, :-1] - W[:, -1:], b[:-1] - b[-1]
             classes = est.classes_
