@@ -2,12 +2,12 @@
 
 import pickle
 import re
-import shutil
 import struct
 import subprocess
 
 import numpy as np
 import pytest
+from _c import build_program, needs_cc
 from sklearn.pipeline import make_pipeline
 
 from sklearn_projection import CompactProjectionClassifier, NgramHasher, ProjectionNetClassifier
@@ -15,8 +15,6 @@ from sklearn_projection._compact import compact_pipeline
 from sklearn_projection._export_text_c import DEFAULT_MAX_NGRAMS, mode
 from sklearn_projection._format import FORMAT_VERSION
 
-CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler on PATH")
 
 # (hasher, classifier, dtype): streaming (count, no norm) and buffered C paths, every reading
 CONFIGS = {
@@ -177,10 +175,7 @@ def _build(compact, tmp_path, *flags):
     c_path, _ = compact.export_c(tmp_path / "model.c", prefix="pn")
     (tmp_path / "main.c").write_text(DRIVER)
     exe = tmp_path / ("model" + "".join(f.replace("=", "_").replace("-", "") for f in flags))
-    cmd = [CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror", *flags,
-           str(c_path), str(tmp_path / "main.c"), "-o", str(exe), "-lm"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return exe
+    return build_program([c_path, tmp_path / "main.c"], exe, *flags)
 
 
 def _run_c(exe, items):

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _c import CC, STRICT, build_program, needs_cc
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.pipeline import make_pipeline
 
@@ -19,8 +20,6 @@ from sklearn_projection._hashing import column_weight
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler on PATH")
 
 DRIVER = r"""
 #include <stdio.h>
@@ -70,10 +69,7 @@ def _build(compact, tmp_path, *flags):
     assert (c_path.name, h_path.name) == ("model.c", "model.h")
     (tmp_path / "main.c").write_text(DRIVER)
     exe = tmp_path / "model"
-    cmd = [CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror", *flags,
-           str(c_path), str(tmp_path / "main.c"), "-o", str(exe), "-lm"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return exe
+    return build_program([c_path, tmp_path / "main.c"], exe, *flags)
 
 
 def _run_all(exe, text, sparse=False):
@@ -290,7 +286,7 @@ def test_c_export_of_unusual_but_safe_file_names_compiles_without_extra_symbols(
     c_path, h_path = compact.export_c(tmp_path / name, prefix="dev")
     assert c_path.name == name + ".c" and h_path.name == name + ".h"
     obj = tmp_path / "out.o"
-    subprocess.run([CC, "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c", str(c_path), "-o", str(obj)],
+    subprocess.run([CC, *STRICT, "-c", str(c_path), "-o", str(obj)],
                    check=True, capture_output=True, text=True)
     nm = shutil.which("nm")
     if nm is None:
@@ -378,7 +374,7 @@ def test_c_column_table_too_large_is_an_error_only_when_asked_for(digits_model, 
     assert "no column table" in source and "not written for this model" in header
     (tmp_path / "model.c").write_text(source)
     (tmp_path / "model.h").write_text(header)
-    base = [CC, "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c", str(tmp_path / "model.c"),
+    base = [CC, *STRICT, "-c", str(tmp_path / "model.c"),
             "-o", str(tmp_path / "model.o")]
     subprocess.run(base, check=True, capture_output=True, text=True)
     proc = subprocess.run(base + ["-DPN_COLUMN_TABLE"], capture_output=True, text=True)

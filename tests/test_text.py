@@ -10,7 +10,6 @@ import itertools
 import math
 import os
 import pickle
-import shutil
 import struct
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _c import CC, build_program, needs_cc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn import config_context, get_config
@@ -489,8 +489,6 @@ def test_pure_python_mode_gives_the_same_features():
 # ------------------------------------------------------------------ the C99 source
 
 
-CC = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler on PATH")
 NGH_EUTF8, NGH_ECAPACITY, NGH_EPARAMS = -1, -2, -3
 
 HARNESS = r"""
@@ -549,9 +547,7 @@ def c_harness(tmp_path_factory):
     (d / "ngh.h").write_text(C_SOURCE)
     (d / "main.c").write_text(HARNESS)
     exe = d / "harness"
-    subprocess.run([CC, "-std=c99", "-O2", "-Wall", "-Wextra", "-pedantic", "-Werror", str(d / "main.c"),
-                    "-o", str(exe), "-lm"], check=True, capture_output=True, text=True)
-    return exe
+    return build_program([d / "main.c"], exe)
 
 
 def run_c(exe, hasher, docs):
