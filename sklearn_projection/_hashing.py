@@ -2,16 +2,29 @@
 
 The random projection matrix ``P`` (``B = T * d`` bits x n_features) is regenerated
 column by column: column ``f`` is a pure function of ``(seed, f)`` and holds
-``B * density`` non-zeros on average, each found with one hash, so regenerating it costs
-``O(B * density)``, not ``O(B)``::
+``B * density`` non-zeros on average, several found with each 64-bit hash, so
+regenerating it costs ``O(B * density)``, not ``O(B)`` (hash version 3)::
 
     w      = round(B * density * 2**32)             # non-zeros per column, fixed point 32.32
     key_f  = mix64(seed + (f + 1) * GOLDEN)         # splitmix64 stream of the seed
     k_f    = (w >> 32) + ((key_f >> 32) < (w & 0xFFFFFFFF))   # floor or ceil of B * density
+    S      = ceil(B / max(w >> 32, 1))              # the largest block of bits
+    m      = 4 if S <= 128 else 3 if S <= 4096 else 2   # entries per 64-bit hash
+    F, p   = 64 // m, 64 // m - 1                   # field bits (16, 21, 32), position bits
     for j in 0 .. k_f - 1:                          # one non-zero in each of k_f blocks of bits
-        h      = mix64(key_f + (j + 1) * GOLDEN)
+        g, t   = j // m, j % m
+        h      = mix64(key_f + (g + 1) * GOLDEN)    # one hash per m entries
+        field  = (h >> (F * t)) & (2**F - 1)
         lo, hi = j * B // k_f, (j + 1) * B // k_f
-        P[lo + (((h >> 32) * (hi - lo)) >> 32), f] = +1 if h & 1 else -1
+        P[lo + (((field >> 1) * (hi - lo)) >> p), f] = +1 if field & 1 else -1
+
+A position within a block of ``s <= S`` bits is ``floor(u * s / 2**p)`` of a uniform
+``p``-bit ``u``, so each position is drawn with probability ``1/s`` to within ``S / 2**p``
+relative: at most 128 / 2**15 and 4096 / 2**20 (0.4 %) for ``m`` = 4 and 3, and
+``S / 2**31`` for ``m`` = 2 (0.4 % up to ``S = 2**23`` bits per block; 2**-32 relative
+before, in hash version 2, which spent one hash per non-zero: ``field`` was the whole
+hash, the position its top 32 bits, the sign its lowest bit). ``m`` depends on ``B``
+and ``k0 = w >> 32`` only, so a model's columns all use the same ``m``.
 
 ``mix64`` is the splitmix64 finaliser. This is the block construction of sparse
 Johnson-Lindenstrauss transforms (Kane & Nelson, 2014): every bit ``b`` still gets a
@@ -113,12 +126,21 @@ def block_starts(n_bits_total, k):
     return (np.arange(k + 1, dtype=np.uint64) * np.uint64(n_bits_total)) // np.uint64(k)
 
 
+def entries_per_hash(n_bits_total, k0):
+    """``m``, the entries drawn from one 64-bit hash (see the module docstring): 4, 3 or 2,
+    as the largest block of bits ``S = ceil(B / max(k0, 1))`` fits 15, 20 or 31 position
+    bits with a bias of at most ``S / 2**p``."""
+    largest = -(-int(n_bits_total) // max(int(k0), 1))
+    return 4 if largest <= 128 else 3 if largest <= 4096 else 2
+
+
 @functools.lru_cache(maxsize=64)
 def projection_spec(seed, n_bits_total, density):
-    """What the kernels need to regenerate P: ``(seed, fraction threshold, k0, starts)``:
-    ``k0 = floor(B * density)`` and ``starts`` (2 x (k0 + 2) uint64), whose row 0 holds the
-    block starts of a column with k0 non-zeros and row 1 those of a column with
-    ``k0 + 1`` (each padded with its last entry).
+    """What the kernels need to regenerate P: ``(seed, fraction threshold, k0, starts, m,
+    F, p)``: ``k0 = floor(B * density)``, ``starts`` (2 x (k0 + 2) uint64), whose row 0
+    holds the block starts of a column with k0 non-zeros and row 1 those of a column with
+    ``k0 + 1`` (each padded with its last entry), ``m`` (int64) the entries per hash,
+    ``F`` and ``p`` (uint64) the bits of an entry's field and of its position.
 
     One array, indexed by the column's row: the kernels never pick one of two arrays per
     feature (numba may count references to an array chosen per iteration: atomic
@@ -134,7 +156,9 @@ def projection_spec(seed, n_bits_total, density):
         blocks = block_starts(n_bits_total, k_row)
         starts[row] = blocks[-1]
         starts[row, : blocks.shape[0]] = blocks
-    return (np.uint64(seed), np.uint64(w & 0xFFFFFFFF), np.int64(k), starts)
+    m = entries_per_hash(n_bits_total, k)
+    return (np.uint64(seed), np.uint64(w & 0xFFFFFFFF), np.int64(k), starts, np.int64(m),
+            np.uint64(64 // m), np.uint64(64 // m - 1))
 
 
 @njit(cache=True, inline="always")
@@ -150,25 +174,43 @@ def column_row(key, frac):
 
 
 @njit(cache=True, inline="always")
-def column_entry(key, j, lo, hi):
-    """(bit, is_positive) of the j-th non-zero of the column whose key is ``key``, whose
-    j-th block of bits is ``lo .. hi-1``."""
-    h = mix64(key + (np.uint64(j) + _ONE) * _GOLDEN)
-    return lo + (((h >> _S32) * (hi - lo)) >> _S32), (h & _ONE) != _ZERO
+def group_hash(key, g):
+    """The hash of the g-th group of ``m`` non-zeros of the column whose key is ``key``."""
+    return mix64(key + (np.uint64(g) + _ONE) * _GOLDEN)
+
+
+@njit(cache=True, inline="always")
+def column_entry(h, lo, hi, pmask, pbits):
+    """(bit, is_positive) of the non-zero whose field is the lowest bits of ``h`` (a group
+    hash shifted right by ``F * t``), in the block of bits ``lo .. hi-1``: the position
+    is the field's ``p`` bits above its lowest, the sign its lowest bit."""
+    return lo + ((((h >> _ONE) & pmask) * (hi - lo)) >> pbits), (h & _ONE) != _ZERO
+
+
+# The column loops below draw a column's k_f entries m at a time: a group hash, then its
+# m fields by shifting it right F bits per entry (no division or modulo by m per entry).
 
 
 @njit(cache=True, parallel=True)
-def fill_columns(seed, frac, k0, starts, bit_index, value):
+def fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, value):
     """Fill ``bit_index`` and ``value`` (n_features x K) with the columns of P (see
     :func:`projection_columns`)."""
+    pmask = (_ONE << pbits) - _ONE
     for f in prange(bit_index.shape[0]):
         key = feature_key(seed, f)
         r = column_row(key, frac)
         k = k0 + r
-        for j in range(k):
-            b, positive = column_entry(key, j, starts[r, j], starts[r, j + 1])
-            bit_index[f, j] = b
-            value[f, j] = 1.0 if positive else -1.0
+        j = 0
+        g = 0
+        while j < k:
+            h = group_hash(key, g)
+            g += 1
+            for _ in range(min(per_hash, k - j)):
+                b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
+                bit_index[f, j] = b
+                value[f, j] = 1.0 if positive else -1.0
+                h >>= fbits
+                j += 1
         for j in range(k, bit_index.shape[1]):
             bit_index[f, j] = 0
             value[f, j] = 0.0
@@ -179,7 +221,7 @@ def entries_per_column(frac, k0, starts):
     return int(k0) + (1 if frac else 0)
 
 
-def projection_columns(n_features, seed, frac, k0, starts):
+def projection_columns(n_features, seed, frac, k0, starts, per_hash, fbits, pbits):
     """Regenerate the columns 0..n_features-1 of P as two (n_features x K) tables.
 
     ``bit_index`` (uint32: numba then skips the negative-index wrap-around check in the
@@ -190,7 +232,7 @@ def projection_columns(n_features, seed, frac, k0, starts):
     K = entries_per_column(frac, k0, starts)
     bit_index = np.empty((n_features, K), dtype=np.uint32)
     value = np.empty((n_features, K), dtype=np.float64)
-    fill_columns(seed, frac, k0, starts, bit_index, value)
+    fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, value)
     return bit_index, value
 
 
@@ -296,11 +338,12 @@ def _store(acc, out8, out64, i, packed, reading, tau):
 
 
 @njit(cache=True)
-def _sparse_row(acc, cols, values, bit_index, value, seed, frac, k0, starts, scale):
+def _sparse_row(acc, cols, values, bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits, scale):
     """Sum the columns of one CSR row into ``acc``; returns the row's largest |x|."""
     for b in range(acc.shape[0]):
         acc[b] = 0.0
     big = 0.0
+    pmask = (_ONE << pbits) - _ONE
     for k in range(cols.shape[0]):
         x = values[k] * scale
         if x != 0.0:
@@ -312,9 +355,17 @@ def _sparse_row(acc, cols, values, bit_index, value, seed, frac, k0, starts, sca
             else:
                 key = feature_key(seed, f)
                 r = column_row(key, frac)
-                for j in range(k0 + r):
-                    b, positive = column_entry(key, j, starts[r, j], starts[r, j + 1])
-                    acc[b] += x if positive else -x
+                n = k0 + r
+                j = 0
+                g = 0
+                while j < n:
+                    h = group_hash(key, g)
+                    g += 1
+                    for _ in range(min(per_hash, n - j)):
+                        b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
+                        acc[b] += x if positive else -x
+                        h >>= fbits
+                        j += 1
     return big
 
 
@@ -326,7 +377,7 @@ def _magnitude(x):
 
 
 @njit(cache=True)
-def _dense_row(acc, row, bit_index, value, seed, frac, k0, starts, scale):
+def _dense_row(acc, row, bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits, scale):
     """Sum the columns of one dense row into ``acc``; returns the row's largest |x|, ``inf``
     if the row holds NaN or an infinity.
 
@@ -339,6 +390,7 @@ def _dense_row(acc, row, bit_index, value, seed, frac, k0, starts, scale):
     for b in range(acc.shape[0]):
         acc[b] = 0.0
     big = 0.0
+    pmask = (_ONE << pbits) - _ONE
     n_features = row.shape[0]
     for base in range(0, n_features, 64):
         m = _ZERO
@@ -361,9 +413,17 @@ def _dense_row(acc, row, bit_index, value, seed, frac, k0, starts, scale):
             else:
                 key = feature_key(seed, f)
                 r = column_row(key, frac)
-                for j in range(k0 + r):
-                    b, positive = column_entry(key, j, starts[r, j], starts[r, j + 1])
-                    acc[b] += x if positive else -x
+                n = k0 + r
+                j = 0
+                g = 0
+                while j < n:
+                    h = group_hash(key, g)
+                    g += 1
+                    for _ in range(min(per_hash, n - j)):
+                        b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
+                        acc[b] += x if positive else -x
+                        h >>= fbits
+                        j += 1
     return big
 
 
@@ -421,12 +481,13 @@ def dense_bits_kernel(X, columns, spec, packed, reading, out8, out64, acc, tau=0
 @njit(cache=True)
 def _dense_rows(X, columns, spec, packed, reading, out8, out64, acc, lo, hi, tau):
     bit_index, value = columns
-    seed, frac, k0, starts = spec
+    seed, frac, k0, starts, per_hash, fbits, pbits = spec
     n_not_finite = 0
     for i in range(lo, hi):
-        big = _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, 1.0)
+        big = _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits, 1.0)
         if big > _BIG:  # huge (scaled by 2**-1000, stays finite) or not finite (stays inf)
-            big = _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, _SHRINK)
+            big = _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits,
+                             _SHRINK)
         n_not_finite += big == np.inf
         _store(acc, out8, out64, i, packed, reading, tau)
     return n_not_finite
@@ -437,13 +498,14 @@ def csr_abs_sums(data, indices, row_ptr, spec, out):
     """``out[i] = |sums|`` of CSR row ``i``: the bit kernels' float64 sums, each non-zero's
     column hashed where it is used (no column is regenerated, so the cost does not grow
     with the number of features). For the quinary threshold."""
-    seed, frac, k0, starts = spec
+    seed, frac, k0, starts, per_hash, fbits, pbits = spec
     bit_index = np.zeros((0, 0), dtype=np.uint32)
     value = np.zeros((0, 0), dtype=np.float64)
     for i in range(row_ptr.shape[0] - 1):
         lo, hi = row_ptr[i], row_ptr[i + 1]
         acc = out[i]
-        _sparse_row(acc, indices[lo:hi], data[lo:hi], bit_index, value, seed, frac, k0, starts, 1.0)
+        _sparse_row(acc, indices[lo:hi], data[lo:hi], bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits,
+                    1.0)
         for b in range(acc.shape[0]):
             acc[b] = abs(acc[b])
 
@@ -470,12 +532,12 @@ def csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, reading, out8
 @njit(cache=True)
 def _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, first, last, tau):
     bit_index, value = columns
-    seed, frac, k0, starts = spec
+    seed, frac, k0, starts, per_hash, fbits, pbits = spec
     for i in range(first, last):
         lo, hi = row_ptr[i], row_ptr[i + 1]
         cols, vals = indices[lo:hi], data[lo:hi]
-        if _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, 1.0) > _BIG:
-            _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, _SHRINK)
+        if _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits, 1.0) > _BIG:
+            _sparse_row(acc, cols, vals, bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits, _SHRINK)
         _store(acc, out8, out64, i, packed, reading, tau)
 
 

@@ -17,8 +17,11 @@ from . import _hashing, _numba
 # a dense batch of at most this many rows counts its non-zeros (see lsh_bits)
 _FEW_ROWS = 256
 # which definition of the projection matrix (_hashing's docstring) a pickled fit used:
-# 1 in sklearn-projection 0.1, 2 since 0.2
-HASH_VERSION = 2
+# 1 in sklearn-projection 0.1, 2 in 0.2 (one 64-bit hash per non-zero), 3 since (m
+# non-zeros per 64-bit hash)
+HASH_VERSION = 3
+# the releases that pickled each earlier hash version (named in the refusal)
+_HASH_RELEASES = {1: "0.1", 2: "0.2, before hash version 3"}
 # bit indices are int32 inside the kernels
 MAX_TOTAL_BITS = 2**31 - 1
 # below this many expected non-zeros per bit of a row (density x non-zeros per row), over
@@ -427,7 +430,7 @@ class LSHProjection(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstim
         if "seed_" in state and version != HASH_VERSION:
             raise ValueError(
                 f"this fitted LSHProjection was pickled with projection hash version {version} "
-                f"(sklearn-projection {'0.1' if version == 1 else 'other than this one'}); this "
+                f"(sklearn-projection {_HASH_RELEASES.get(version, 'other than this one')}); this "
                 f"version regenerates the random projections with hash version {HASH_VERSION} "
                 "and cannot reproduce its bits. Refit it (or the ProjectionNetClassifier "
                 "holding it) with this version."

@@ -17,19 +17,32 @@ def mix64(z):
 
 
 def projection_matrix(seed, n_bits_total, n_features, density):
-    """P[b, f] in {-1, 0, +1} as float64, shape (n_bits_total, n_features)."""
+    """P[b, f] in {-1, 0, +1} as float64, shape (n_bits_total, n_features): hash version 3,
+    m entries of F = 64 // m bits from each 64-bit hash."""
     B = n_bits_total
     w = min(int(round(B * density * 2.0**32)), B << 32)
+    k0 = w >> 32
+    largest_block = -(-B // max(k0, 1))
+    if largest_block <= 128:
+        m = 4
+    elif largest_block <= 4096:
+        m = 3
+    else:
+        m = 2
+    F = 64 // m
+    p = F - 1
     P = np.zeros((B, n_features))
     for f in range(n_features):
         key = mix64((seed + (f + 1) * GOLDEN) & MASK)
-        k = (w >> 32) + ((key >> 32) < (w & 0xFFFFFFFF))
+        k = k0 + ((key >> 32) < (w & 0xFFFFFFFF))
         for j in range(k):
-            h = mix64((key + (j + 1) * GOLDEN) & MASK)
+            g, t = divmod(j, m)
+            h = mix64((key + (g + 1) * GOLDEN) & MASK)
+            field = (h >> (F * t)) % 2**F
             lo, hi = j * B // k, (j + 1) * B // k
-            b = lo + (((h >> 32) * (hi - lo)) >> 32)
-            assert P[b, f] == 0
-            P[b, f] = 1.0 if h & 1 else -1.0
+            b = lo + ((field // 2) * (hi - lo)) // 2**p
+            assert lo <= b < hi and P[b, f] == 0
+            P[b, f] = 1.0 if field % 2 else -1.0
     return P
 
 

@@ -177,8 +177,12 @@ def test_a_pickle_from_the_earlier_hash_is_refused_not_silently_misread():
     del state["_hash_version"]  # what 0.1 pickled
     with pytest.raises(ValueError, match=r"hash version 1 \(sklearn-projection 0.1\).*Refit"):
         LSHProjection().__setstate__(state)
-    with pytest.raises(ValueError, match="hash version 3"):
-        LSHProjection().__setstate__({**state, "_hash_version": 3})
+    # hash version 2: one 64-bit hash per non-zero, before version 3 drew several from each
+    with pytest.raises(ValueError, match=r"hash version 2 \(sklearn-projection 0.2, before hash version 3\)"
+                                         r".*hash version 3.*Refit"):
+        LSHProjection().__setstate__({**state, "_hash_version": 2})
+    with pytest.raises(ValueError, match="hash version 4.*hash version 3"):
+        LSHProjection().__setstate__({**state, "_hash_version": 4})
     unfitted = pickle.loads(pickle.dumps(LSHProjection(n_bits=3)))  # nothing to misread
     assert unfitted.n_bits == 3
 
