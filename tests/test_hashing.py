@@ -39,7 +39,8 @@ def test_bits_are_pinned_across_versions_and_machines():
     bits = LSHProjection(n_projections=8, n_bits=8, random_state=42).fit(X).transform(X)
     assert LSHProjection(random_state=42).fit(X).seed_ == PINNED_SEED
     digest = hashlib.sha256(bits.tobytes()).hexdigest()
-    assert digest == "35bf93be5614ccb8b5de37093f44699414c2b584088051bea521e7ac7cc10236", digest
+    # hash version 3; the digest of tests/_reference.py's bits (X @ P.T > 0) of this X, seed and density
+    assert digest == "d46ffa86167efbb0cdba8161bd202c2f29094b65ae678996accb1d64094b0290", digest
 
 
 def test_packed_output_is_the_packed_bits():
@@ -106,6 +107,32 @@ def test_kernels_match_the_documented_hash_for_any_budget_and_density(
     packed = lsh_bits(X, seed, n_bits_total, density, packed=True, reading=reading)
     pack = _hashing.pack_ternary if reading == "ternary" else _hashing.pack_bits
     np.testing.assert_array_equal(packed, pack(expected))
+
+
+@pytest.mark.parametrize("n_bits_total, density, per_hash", [
+    (128, 1 / 128, 4),      # largest block 128 bits: 4 entries of 16 bits per hash
+    (129, 1 / 200, 3),      # no full entry (k0 = 0): the block is all 129 bits, 3 of 21 bits
+    (300, 0.3, 4),          # 90 entries: 23 hashes, the last one with 2 entries
+    (4096, 1 / 4096, 3),    # blocks of 4096 bits
+    (4097, 1.5 / 4097, 2),  # k0 = 1: a block of 4097 bits, 2 entries of 32 bits
+    (20000, 0.0002, 2),     # 4 entries in blocks of 5000 bits: 2 per hash
+])
+def test_entries_per_hash_follow_the_largest_block(n_bits_total, density, per_hash):
+    """m = 4, 3, 2 entries per 64-bit hash as the largest block of bits ceil(B / max(k0, 1))
+    passes 128 and 4096 bits: the kernels, hashed per non-zero and regenerated, are the
+    reference's columns with each field width."""
+    spec = _hashing.projection_spec(31, n_bits_total, density)
+    assert (int(spec[4]), int(spec[5]), int(spec[6])) == (per_hash, 64 // per_hash, 64 // per_hash - 1)
+    n_features = 40
+    P = projection_matrix(31, n_bits_total, n_features, density)
+    bit_index, value = _hashing.projection_columns(n_features, *spec)
+    Q = np.zeros_like(P)
+    for f in range(n_features):
+        np.add.at(Q[:, f], bit_index[f].astype(np.int64), value[f])
+    np.testing.assert_array_equal(Q, P)
+    X = np.random.RandomState(2).randn(3, n_features) * (np.random.RandomState(3).rand(3, n_features) < 0.2)
+    expected = read_sums(X @ P.T, "ternary")
+    np.testing.assert_array_equal(lsh_bits(sp.csr_matrix(X), 31, n_bits_total, density, reading="ternary"), expected)
 
 
 # ---------------------------------------------------------------- the ternary reading
