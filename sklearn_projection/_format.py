@@ -3,16 +3,14 @@
 A checksummed little-endian format parsed without pickle; nothing in a file is executed,
 and every size in it is checked against the bytes present before anything is allocated.
 
-File format (version 5, all integers little-endian) -- see docs/deployment.md::
+File format (version 6, all integers little-endian) -- see docs/deployment.md::
 
     magic    8 bytes   b"SKPNCMP\\x00"
-    version  u32       5  (version 4 is version 5 with reading codes 0 and 1 only, and is
-                          read exactly as before; version 3 is version 4 without the text
-                          byte, and is read as a model of numeric input; version 2 is
-                          version 3 without the
-                          reading byte, and is read as a binary model; version 1,
-                          sklearn-projection 0.1, regenerated the projections with another
-                          hash: refused, as its bits cannot be reproduced)
+    version  u32       6  (the version names the projection hash too: version 6 is hash
+                          version 3 (:mod:`._hashing`); versions 2 to 5, hash version 2,
+                          and version 1, sklearn-projection 0.1, hash version 1, regenerated
+                          the projections with other hashes: refused, as their bits cannot
+                          be reproduced. Version 6 has the layout of version 5)
     body_len u64       number of body bytes that follow
     body     body_len bytes (below)
     crc32    u32       zlib.crc32 of every byte before it (magic .. body)
@@ -20,9 +18,8 @@ File format (version 5, all integers little-endian) -- see docs/deployment.md::
     body:
     dtype        u8        0 float32, 1 float16, 2 int8
     reading      u8        0 binary (input bits {0, 1}: sum > 0), 1 ternary (inputs
-                           {-1, 0, +1}: the sign of the sum), 2 quinary (version 5 only;
-                           inputs {-2 .. 2}: the sign, doubled where |sum| > tau);
-                           absent in version 2 (binary)
+                           {-1, 0, +1}: the sign of the sum), 2 quinary (inputs {-2 .. 2}:
+                           the sign, doubled where |sum| > tau)
     n_layers     u32       1 .. 1024
     tau          f64       only with reading code 2: the quinary threshold, finite and >= 0
     seed         u64
@@ -36,7 +33,7 @@ File format (version 5, all integers little-endian) -- see docs/deployment.md::
                  kind 2: n strings                      (string = u32 length + UTF-8)
     feature names  u32 count (0 or n_features), then count strings
     text         u8        0: numeric input; 1: raw text, hashed by an NgramHasher whose
-                           settings follow (absent in versions 2 and 3: numeric input):
+                           settings follow:
                  u32 spec_version (the NgramHasher specification, 1), then u8 each:
                  lowercase (0/1), word_min, word_max, char_min, char_max (a range is 0, 0
                  for none, else 1 <= min <= max <= 32; not both none), weighting
@@ -82,15 +79,14 @@ import zlib
 
 import numpy as np
 
-from ._projection import MAX_TOTAL_BITS, READINGS
+from ._projection import HASH_VERSION, MAX_TOTAL_BITS, READINGS
 
 MAGIC = b"SKPNCMP\x00"
-FORMAT_VERSION = 5
-# versions the reader accepts (2: written before the reading byte existed, binary; 3: before
-# the text byte existed, numeric input; 4: before the quinary reading existed)
-READ_VERSIONS = (2, 3, 4, 5)
-# reading codes each version may hold (the index into READINGS)
-_READING_CODES = {2: 1, 3: 2, 4: 2, 5: 3}
+FORMAT_VERSION = 6
+# the projection hash (_projection.HASH_VERSION) of each earlier format version: their bits
+# cannot be reproduced, so they are refused (1: sklearn-projection 0.1; 2 .. 5: before hash
+# version 3, which came with format version 6)
+_OLD_FORMAT_HASH = {1: 1, 2: 2, 3: 2, 4: 2, 5: 2}
 # the text section: u32 specification version, then 9 bytes (see the module docstring)
 _TEXT_FIELDS = ("lowercase", "word_min", "word_max", "char_min", "char_max", "weighting",
                 "alternate_sign", "l2", "log2_features")
@@ -301,17 +297,19 @@ def read(data):
             f"{head_len + 4}-byte minimum (truncated file?)."
         )
     version, body_len = struct.unpack_from("<IQ", data, len(MAGIC))
-    if version == 1:
+    if version in _OLD_FORMAT_HASH:
+        saved_by = "sklearn-projection 0.1" if version == 1 else "an earlier sklearn-projection"
         raise ValueError(
-            "this compact model was saved by sklearn-projection 0.1 (format version 1), whose "
-            "random projections were regenerated with an earlier hash; this library "
-            f"(format version {FORMAT_VERSION}) cannot reproduce its bits. Refit the "
-            "ProjectionNetClassifier with this version and save it again."
+            f"this compact model was saved by {saved_by} (format version {version}), whose "
+            f"random projections were regenerated with projection hash version "
+            f"{_OLD_FORMAT_HASH[version]}; this library (format version {FORMAT_VERSION}) "
+            f"regenerates them with hash version {HASH_VERSION} and cannot reproduce its "
+            "bits. Refit the ProjectionNetClassifier with this version and save it again."
         )
-    if version not in READ_VERSIONS:
+    if version != FORMAT_VERSION:
         raise ValueError(
             f"unsupported compact model format version {version}; this library reads "
-            f"versions {', '.join(map(str, READ_VERSIONS[:-1]))} and {READ_VERSIONS[-1]}."
+            f"version {FORMAT_VERSION}."
         )
     if head_len + body_len + 4 != len(data):
         raise ValueError(
@@ -323,18 +321,13 @@ def read(data):
         raise ValueError("corrupt compact model: CRC32 checksum mismatch.")
 
     r = _Reader(data, head_len, len(data) - 4)
-    if version == 2:
-        code, n_layers = r.unpack("<BI", "dtype and layer count")
-        reading_code = 0  # version 2 predates the reading: binary bits
-    else:
-        code, reading_code, n_layers = r.unpack("<BBI", "dtype, reading and layer count")
+    code, reading_code, n_layers = r.unpack("<BBI", "dtype, reading and layer count")
     if code >= len(DTYPES):
         raise ValueError(f"corrupt compact model: unknown weight dtype code {code}.")
-    if reading_code >= _READING_CODES[version]:
-        known = "0 binary, 1 ternary" + (", 2 quinary" if version >= 5 else "")
+    if reading_code >= len(READINGS):
         raise ValueError(
-            f"corrupt compact model: unknown bit reading code {reading_code} in a version {version} "
-            f"file ({known})."
+            f"corrupt compact model: unknown bit reading code {reading_code} (0 binary, 1 ternary, "
+            "2 quinary)."
         )
     threshold = 0.0
     if READINGS[reading_code] == "quinary":
@@ -370,7 +363,7 @@ def read(data):
     if n_names not in (0, n_features) or 4 * n_names > r.remaining:
         raise ValueError(f"corrupt compact model: {n_names} feature names for {n_features} features.")
     names = [r.string("feature name") for _ in range(n_names)]
-    text = _read_text(r, n_features, n_names) if version >= 4 else None
+    text = _read_text(r, n_features, n_names)
     if r.remaining != weight_bytes:
         raise ValueError(
             f"corrupt compact model: {r.remaining} bytes left for weights, expected {weight_bytes}."
@@ -424,7 +417,7 @@ def hasher_from_settings(s):
 
 
 def _read_text(r, n_features, n_names):
-    """The text section of a version-4 body: None (numeric input) or the hasher's settings,
+    """The text section of a body: None (numeric input) or the hasher's settings,
     each field range-checked (so that NgramHasher accepts them as they are)."""
     from ._text import MAX_NGRAM_N, SPEC_VERSION
 

@@ -91,7 +91,7 @@ def test_text_model_round_trips_through_its_file_and_pickle(text_model, trec_sma
     t_test = trec_small[1]
     compact.save(tmp_path / "m.skpn")
     data = (tmp_path / "m.skpn").read_bytes()
-    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION == 5
+    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION == 6
     for back in (CompactProjectionClassifier.load(tmp_path / "m.skpn"), pickle.loads(pickle.dumps(compact))):
         assert back.hasher_.get_params() == compact.hasher_.get_params()
         np.testing.assert_array_equal(back.predict_proba(t_test), compact.predict_proba(t_test))

@@ -110,10 +110,19 @@ def test_wrong_magic_version_and_not_a_model(saved_bytes, tmp_path):
     body = _body_of(saved_bytes)
     with pytest.raises(ValueError, match="magic"):
         CompactProjectionClassifier.from_bytes(_with_body(body, magic=b"NOTMODEL"))
-    with pytest.raises(ValueError, match="version 6.*versions 2, 3, 4 and 5"):
-        CompactProjectionClassifier.from_bytes(_with_body(body, version=6))
-    with pytest.raises(ValueError, match="saved by sklearn-projection 0.1.*Refit"):
+    for version in (0, 7, 2**32 - 1):
+        with pytest.raises(ValueError, match=f"unsupported compact model format version {version}; this "
+                                             "library reads version 6"):
+            CompactProjectionClassifier.from_bytes(_with_body(body, version=version))
+    with pytest.raises(ValueError, match=r"saved by sklearn-projection 0.1 \(format version 1\).*projection hash "
+                                         r"version 1.*hash version 3.*Refit"):
         CompactProjectionClassifier.from_bytes(_with_body(body, version=1))
+    # versions 2 to 5 regenerated the projections with hash version 2 (one hash per non-zero)
+    for version in (2, 3, 4, 5):
+        with pytest.raises(ValueError, match=f"format version {version}\\), whose random projections were "
+                                             "regenerated with projection hash version 2; this library "
+                                             r"\(format version 6\) regenerates them with hash version 3.*Refit"):
+            CompactProjectionClassifier.from_bytes(_with_body(body, version=version))
     pickled = tmp_path / "model.pkl"
     pickled.write_bytes(pickle.dumps({"x": 1}))
     with pytest.raises(ValueError, match="magic"):
@@ -147,8 +156,7 @@ def test_hostile_files_with_valid_checksums_are_rejected_before_allocating():
         CompactProjectionClassifier.from_bytes(_with_body(body))
 
 
-def _with_body(body, version=2, magic=MAGIC):
-    # version 2 by default: the crafted bodies below have its layout (no reading byte)
+def _with_body(body, version=FORMAT_VERSION, magic=MAGIC):
     head = magic + struct.pack("<IQ", version, len(body)) + body
     return head + struct.pack("<I", zlib.crc32(head))
 
@@ -159,7 +167,7 @@ def _body_of(data):
 
 def _hostile_body(widths, T=60, d=10, n_features=64, n_layers=None, dtype=2):
     n_layers = len(widths) - 1 if n_layers is None else n_layers
-    body = struct.pack("<BI", dtype, n_layers)
+    body = struct.pack("<BBI", dtype, 0, n_layers)  # binary reading
     body += struct.pack("<QIIdQ", 1, T, d, 0.125, n_features)
     body += struct.pack(f"<{len(widths)}I", *widths)
     return body
@@ -220,16 +228,16 @@ def _parts_of(compact):
 
 def _craft(parts):
     body = struct.pack("<BBI", parts["dtype_code"], parts["reading_code"], parts["n_layers"])
-    if parts["reading_code"] == 2:  # version 5: the quinary threshold follows its code
+    if parts["reading_code"] == 2:  # the quinary threshold follows its code
         body += struct.pack("<d", parts.get("tau", 0.0))
     body += struct.pack("<QIIdQ", parts["seed"], parts["T"], parts["d"], parts["density"], parts["n_features"])
     body += struct.pack(f"<{len(parts['widths'])}I", *parts["widths"])
     body += parts["classes"]
     body += struct.pack("<I", len(parts["names"])) + b"".join(_str_block(s) for s in parts["names"])
-    body += b"\0"  # version 4: numeric input
+    body += b"\0"  # numeric input
     body += b"".join(a if isinstance(a, bytes) else a.astype(a.dtype.newbyteorder("<")).tobytes()
                      for a in parts["layers"])
-    return _with_body(body, version=5)
+    return _with_body(body)
 
 
 def _peak_bytes(fn, *args):
@@ -641,34 +649,26 @@ def test_fuzz_crafted_files_with_valid_checksums(case, seed):
     assert peak < 64 * 2**20, (peak, mutations)
 
 
-# ------------------------------------------------------------------ bit reading, versions 2 and 3
+# ------------------------------------------------------------------ files of earlier versions, bit reading
 DATA = Path(__file__).resolve().parent / "data"
 
 
-@pytest.mark.parametrize("dtype", ["float32", "int8"])
-def test_version_2_files_load_as_binary_models(dtype):
-    """tests/data holds files written by the version-2 writer (d072ec0, before the reading
-    byte) and their probabilities at the time: they load as binary models, predict the
-    same, and are written back as version 5 with reading byte 0 and text byte 0."""
-    data = (DATA / f"compact_v2_{dtype}.skpn").read_bytes()
-    assert struct.unpack_from("<I", data, 8)[0] == 2
-    expected = np.load(DATA / "compact_v2_expected.npz")
-    model = CompactProjectionClassifier.from_bytes(data)
-    assert model.reading_ == "binary" and model.dtype_ == dtype
-    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected[f"proba_{dtype}"])
-    again = model.to_bytes()
-    assert struct.unpack_from("<I", again, 8)[0] == FORMAT_VERSION == 5
-    # version 4 = version 2 plus the reading byte after the dtype byte and the text byte
-    # (0: numeric input) before the weights
-    text_at = len(_body_of(again)) - _weight_bytes(model) - 1
-    v4 = _body_of(again)
-    assert again[21] == 0 and v4[text_at] == 0
-    assert v4[:1] + v4[2:text_at] + v4[text_at + 1:] == _body_of(data)
-    _assert_same_model(model, CompactProjectionClassifier.from_bytes(again))
+@pytest.mark.parametrize("name, version", [("compact_v2_float32", 2), ("compact_v2_int8", 2),
+                                           ("compact_v3_ternary_int8", 3)])
+def test_files_of_earlier_hash_versions_are_refused_with_the_remedy(name, version):
+    """tests/data holds files written by the version-2 writer (d072ec0) and the version-3
+    writer (b83953c), whose projections used hash version 2: refused, naming both hash
+    versions and the remedy, whole or truncated (the version is read first)."""
+    data = (DATA / f"{name}.skpn").read_bytes()
+    assert struct.unpack_from("<I", data, 8)[0] == version
+    for cut in (len(data), 24):
+        with pytest.raises(ValueError, match=f"format version {version}.*projection hash version 2.*hash "
+                                             "version 3 and cannot reproduce its bits. Refit"):
+            CompactProjectionClassifier.from_bytes(data[:cut])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_ternary_models_round_trip_in_version_3(digits_split, dtype, tmp_path):
+def test_ternary_models_round_trip_with_their_reading_byte(digits_split, dtype, tmp_path):
     X_train, X_test, y_train, _ = digits_split
     clf = ProjectionNetClassifier(n_projections=10, n_bits=8, reading="ternary", max_iter=3,
                                   random_state=0).fit(X_train, y_train)
@@ -691,14 +691,14 @@ def test_ternary_models_round_trip_in_version_3(digits_split, dtype, tmp_path):
 
 def test_unknown_reading_code_and_version_1_are_refused(saved_bytes):
     body = bytearray(_body_of(saved_bytes))
-    body[1] = 2
-    with pytest.raises(ValueError, match="unknown bit reading code 2"):
-        CompactProjectionClassifier.from_bytes(_with_body(bytes(body), version=3))
+    body[1] = 3
+    with pytest.raises(ValueError, match=r"unknown bit reading code 3 \(0 binary, 1 ternary, 2 quinary\)"):
+        CompactProjectionClassifier.from_bytes(_with_body(bytes(body)))
     with pytest.raises(ValueError, match="format version 1"):
         CompactProjectionClassifier.from_bytes(_with_body(bytes(body), version=1))
 
 
-# ------------------------------------------------------------------ version 5: the quinary reading
+# ------------------------------------------------------------------ the quinary reading
 @pytest.fixture(scope="module")
 def quinary_digits(digits_split):
     X_train, X_test, y_train, _ = digits_split
@@ -709,12 +709,12 @@ def quinary_digits(digits_split):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_quinary_models_round_trip_in_version_5_with_their_threshold(quinary_digits, dtype):
+def test_quinary_models_round_trip_with_their_threshold(quinary_digits, dtype):
     clf, X_test = quinary_digits
     compact = clf.to_compact(dtype)
     assert compact.reading_ == "quinary" and compact.threshold_ == clf.projection_.threshold_
     data = compact.to_bytes()
-    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION == 5 and data[21] == 2
+    assert struct.unpack_from("<I", data, 8)[0] == FORMAT_VERSION == 6 and data[21] == 2
     body = _body_of(data)
     # tau, float64 little-endian, right after the dtype, reading and layer count
     assert struct.unpack_from("<d", body, 6)[0] == clf.projection_.threshold_
@@ -726,7 +726,7 @@ def test_quinary_models_round_trip_in_version_5_with_their_threshold(quinary_dig
     # another threshold predicts otherwise: the stored tau is the one read
     other = bytearray(body)
     other[6:14] = struct.pack("<d", 0.0)
-    moved = CompactProjectionClassifier.from_bytes(_with_body(bytes(other), version=5))
+    moved = CompactProjectionClassifier.from_bytes(_with_body(bytes(other)))
     assert moved.threshold_ == 0.0
     assert not np.array_equal(moved.predict_proba(X_test), compact.predict_proba(X_test))
 
@@ -738,21 +738,17 @@ def test_corrupt_quinary_thresholds_are_refused(quinary_digits):
         b = bytearray(body)
         b[6:14] = struct.pack("<d", bad)
         with pytest.raises(ValueError, match="quinary threshold .* is not finite and >= 0"):
-            CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=5))
+            CompactProjectionClassifier.from_bytes(_with_body(bytes(b)))
     # -0.0 is >= 0: read as a threshold of zero
     b = bytearray(body)
     b[6:14] = struct.pack("<d", -0.0)
-    CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=5))
+    CompactProjectionClassifier.from_bytes(_with_body(bytes(b)))
     # truncated: the threshold cut short (the file ends inside it, or lacks it)
     for cut in (7, 10, 13):
         with pytest.raises(ValueError, match="corrupt compact model"):
-            CompactProjectionClassifier.from_bytes(_with_body(body[:cut], version=5))
+            CompactProjectionClassifier.from_bytes(_with_body(body[:cut]))
     with pytest.raises(ValueError, match="corrupt compact model"):
-        CompactProjectionClassifier.from_bytes(_with_body(body[:6] + body[14:], version=5))
-    # the quinary code does not exist in version 4 files (nor 3): refused as unknown
-    for version in (3, 4):
-        with pytest.raises(ValueError, match=f"unknown bit reading code 2 in a version {version} file"):
-            CompactProjectionClassifier.from_bytes(_with_body(body, version=version))
+        CompactProjectionClassifier.from_bytes(_with_body(body[:6] + body[14:]))
 
 
 def test_quinary_threshold_of_a_model_in_memory_is_checked(quinary_digits):
@@ -783,26 +779,10 @@ def test_model_with_unknown_reading_cannot_be_written(digits_model):
         compact.to_bytes()
 
 
-# ------------------------------------------------------------------ version 4: the text section
+# ------------------------------------------------------------------ the text section
 def _weight_bytes(model):
     arrays = list(model.coefs_) + list(model.intercepts_) + list(model.scales_ or [])
     return sum(a.nbytes for a in arrays)
-
-
-def test_version_3_files_load_as_models_of_numeric_input():
-    """tests/data holds a file written by the version-3 writer (b83953c, before the text
-    byte) and its probabilities at the time: it loads with no hasher, predicts the same,
-    and is written back as version 5 with text byte 0."""
-    data = (DATA / "compact_v3_ternary_int8.skpn").read_bytes()
-    assert struct.unpack_from("<I", data, 8)[0] == 3
-    expected = np.load(DATA / "compact_v3_expected.npz")
-    model = CompactProjectionClassifier.from_bytes(data)
-    assert model.reading_ == "ternary" and model.dtype_ == "int8" and model.hasher_ is None
-    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected["proba"])
-    again = model.to_bytes()
-    text_at = len(_body_of(again)) - _weight_bytes(model) - 1
-    v4 = _body_of(again)
-    assert v4[text_at] == 0 and v4[:text_at] + v4[text_at + 1:] == _body_of(data)
 
 
 @pytest.fixture(scope="module")
@@ -843,7 +823,7 @@ def test_text_section_round_trips_every_setting(text_bytes):
         b[at + offset] = value
         if offset in (6, 8) and value == 0:  # a range of (0, 0): none
             b[at + offset + 1] = 0
-        back = CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=4))
+        back = CompactProjectionClassifier.from_bytes(_with_body(bytes(b)))
         assert back.hasher_.get_params()[param] == expected
         assert back.predict(texts).shape == (len(texts),)
 
@@ -870,7 +850,7 @@ def test_corrupted_text_sections_with_valid_checksums_are_refused(text_bytes, of
     else:
         body[at + offset] = value
     with pytest.raises(ValueError, match=match):
-        CompactProjectionClassifier.from_bytes(_with_body(bytes(body), version=4))
+        CompactProjectionClassifier.from_bytes(_with_body(bytes(body)))
 
 
 def test_truncated_or_misplaced_text_sections_are_refused(text_bytes):
@@ -880,19 +860,16 @@ def test_truncated_or_misplaced_text_sections_are_refused(text_bytes):
     # check refuses it before the section is parsed
     for cut in range(at, at + 14):
         with pytest.raises(ValueError, match="corrupt compact model"):
-            CompactProjectionClassifier.from_bytes(_with_body(body[:cut], version=4))
+            CompactProjectionClassifier.from_bytes(_with_body(body[:cut]))
     # the section cut short but the weights kept: the sizes no longer add up
     for n in range(1, 14):
         with pytest.raises(ValueError, match="corrupt compact model|specification version"):
-            CompactProjectionClassifier.from_bytes(_with_body(body[:at + 14 - n] + body[at + 14:], version=4))
-    # no section at all (a version-3 body announced as version 4), or both text and no-text bytes
+            CompactProjectionClassifier.from_bytes(_with_body(body[:at + 14 - n] + body[at + 14:]))
+    # no section at all, or both text and no-text bytes
     with pytest.raises(ValueError, match="corrupt compact model"):
-        CompactProjectionClassifier.from_bytes(_with_body(body[:at] + body[at + 14:], version=4))
+        CompactProjectionClassifier.from_bytes(_with_body(body[:at] + body[at + 14:]))
     with pytest.raises(ValueError, match="corrupt compact model"):
-        CompactProjectionClassifier.from_bytes(_with_body(body[:at] + b"\0" + body[at:], version=4))
-    # the text section read as version 3 (no section expected): refused, not misread
-    with pytest.raises(ValueError, match="corrupt compact model"):
-        CompactProjectionClassifier.from_bytes(_with_body(body, version=3))
+        CompactProjectionClassifier.from_bytes(_with_body(body[:at] + b"\0" + body[at:]))
 
 
 def test_every_corruption_of_the_text_section_is_refused_or_gives_a_valid_hasher(text_bytes):
@@ -903,7 +880,7 @@ def test_every_corruption_of_the_text_section_is_refused_or_gives_a_valid_hasher
             b = bytearray(body)
             b[at + i] = value
             try:
-                model = CompactProjectionClassifier.from_bytes(_with_body(bytes(b), version=4))
+                model = CompactProjectionClassifier.from_bytes(_with_body(bytes(b)))
             except ValueError:
                 continue
             model.hasher_._validate_params()
@@ -932,7 +909,7 @@ def test_text_model_with_feature_names_or_a_wrong_hasher_cannot_be_built_or_read
     names = struct.pack("<I", 4096) + b"".join(struct.pack("<I", 1) + b"f" for _ in range(4096))
     crafted = body[:n_names_at] + names + body[at:]
     with pytest.raises(ValueError, match="text model stores no feature names"):
-        CompactProjectionClassifier.from_bytes(_with_body(crafted, version=4))
+        CompactProjectionClassifier.from_bytes(_with_body(crafted))
 
 
 def test_object_string_labels_with_a_trailing_nul_round_trip():
