@@ -5,8 +5,9 @@ The generated code has the three stages of :mod:`._inference`, one C function ea
 ``output`` (remaining layers, argmax, softmax).
 
 Stage 1 regenerates the column of the random projection of every non-zero input feature
-with the splitmix64 hash of :mod:`sklearn_projection._hashing` (the same column key,
-number of non-zeros, blocks and signs), sums in float64 in increasing feature order into
+with the splitmix64 hash of :mod:`sklearn_projection._hashing` (hash version 3: the same
+column key, number of non-zeros, blocks, ``PER_HASH`` entries of ``FIELD_BITS`` bits from
+each 64-bit hash, positions and signs), sums in float64 in increasing feature order into
 one accumulator per bit (``8 * (T * d + 1)`` bytes, on the stack unless compiled with
 ``-D<PREFIX>_SUMS_STORAGE=static``), takes bit = sum > 0 with the same rescaling of rows
 whose largest |x| exceeds 2**960: the bits are those of the Python kernels. The reading
@@ -59,7 +60,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._hashing import block_starts, column_weight
+from ._hashing import block_starts, column_weight, entries_per_hash
 from ._inference import _DEBRUIJN_INDEX
 from ._projection import PLANES
 
@@ -147,6 +148,13 @@ _SOURCE_HEAD = """\
 static const uint64_t SEED = UINT64_C({seed});
 static const uint64_t GOLDEN = UINT64_C(0x9E3779B97F4A7C15);
 static const uint64_t FRAC = UINT64_C({frac});
+/* Hash version 3: a column's non-zeros come PER_HASH at a time from one 64-bit hash, each a
+ * field of FIELD_BITS bits, its lowest bit the sign and the POS_BITS above it the position in
+ * its block (PER_HASH 4, 3 or 2 as the largest block has at most 128, 4096 or more bits). */
+#define PER_HASH {per_hash}
+#define FIELD_BITS {field_bits}
+#define POS_BITS {pos_bits}
+#define POS_MASK ((UINT64_C(1) << POS_BITS) - 1u)
 
 /* The blocks of bits of a column (_hashing.block_starts, computed here so that the C code
  * divides nothing): BLOCKS[c][j] = {{lo, span}}, the j-th non-zero of a column with K_LO + c
@@ -185,17 +193,17 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-/* ADD_COLUMN_AT(acc, COLUMN_KEY(f), x): acc += x * column f of P (see the header): the j-th
- * non-zero of the column is h = mix64(key + (j + 1) * GOLDEN), key = COLUMN_KEY(f), at
- * bit lo + (((h >> 32) * span) >> 32) of its block, +x if h is odd else -x (adding -x is
- * exactly subtracting x). No branch: the sign picks one of {-x, x}, the count of non-zeros
- * picks a row of BLOCKS. A macro, so that the loops over the features keep its constants in
- * registers, with the entries written out (ENTRY, at most 32) for the compiler to
- * interleave. */
-#define ENTRY(J, Z) do { \
-        const uint64_t h_ = mix64(Z); \
-        acc_[blk_[J][0] + (((h_ >> 32) * blk_[J][1]) >> 32)] += xs_[h_ & 1u]; \
-    } while (0)
+/* ADD_COLUMN_AT(acc, COLUMN_KEY(f), x): acc += x * column f of P (see the header): the
+ * non-zeros j = g * PER_HASH + t, t < PER_HASH, of the column come from one hash
+ * h = mix64(key + (g + 1) * GOLDEN), key = COLUMN_KEY(f): non-zero j is the field
+ * h >> (FIELD_BITS * t), at bit lo + ((((field >> 1) & POS_MASK) * span) >> POS_BITS) of its
+ * block, +x if the field is odd else -x (adding -x is exactly subtracting x). No branch: the
+ * sign picks one of {-x, x}, the count of non-zeros picks a row of BLOCKS. A macro, so that
+ * the loops over the features keep its constants in registers, with the entries written out
+ * (ENTRY, at most 32; the shifts are constants) for the compiler to interleave. */
+#define ENTRY(J, H, T) \
+        (acc_[blk_[J][0] + (((((H) >> (FIELD_BITS * (T) + 1)) & POS_MASK) * blk_[J][1]) >> POS_BITS)] += \
+         xs_[((H) >> (FIELD_BITS * (T))) & 1u])
 #define COLUMN_KEY(F) mix64(SEED + ((uint64_t)(F) + 1u) * GOLDEN)
 #define ADD_COLUMN_AT(ACC, KEY, X) do { \
         double *const acc_ = (ACC); \
@@ -684,16 +692,27 @@ static void add_column(double *restrict acc, uint64_t f, double x)
 """
 
 
-def _entries(n_entries):
-    """The body of the hashed ADD_COLUMN_AT after its key: the N_ENTRIES entries written out
-    (the steps (j + 1) * GOLDEN as constants), or a loop when there are many."""
+def _entries(n_entries, per_hash):
+    """The body of the hashed ADD_COLUMN_AT after its key: the N_ENTRIES entries written out,
+    ``per_hash`` to a hash (the steps (g + 1) * GOLDEN as constants), or a loop when there
+    are many."""
     if n_entries == 0:
         return "        (void)blk_; (void)xs_; \\"
     if n_entries > _MAX_ENTRIES_WRITTEN:
-        return ("        int j_; \\\n        for (j_ = 0; j_ < N_ENTRIES; ++j_) \\\n"
-                "            ENTRY(j_, s_ + (uint64_t)(j_ + 1) * GOLDEN); \\")
-    return "\n".join(f"        ENTRY({j}, s_ + UINT64_C({(j + 1) * 0x9E3779B97F4A7C15 % 2**64})); \\"
-                     for j in range(n_entries))
+        return ("        int j_, t_; \\\n        uint64_t g_ = 0; \\\n"
+                "        for (j_ = 0; j_ < N_ENTRIES; j_ += PER_HASH) { \\\n"
+                "            const uint64_t h_ = mix64(s_ + ++g_ * GOLDEN); \\\n"
+                "            for (t_ = 0; t_ < PER_HASH && j_ + t_ < N_ENTRIES; ++t_) \\\n"
+                "                ENTRY(j_ + t_, h_, t_); \\\n"
+                "        } \\")
+    lines = []
+    for g in range(-(-n_entries // per_hash)):
+        step = (g + 1) * 0x9E3779B97F4A7C15 % 2**64
+        lines.append(f"        {{ const uint64_t h_ = mix64(s_ + UINT64_C({step})); \\")
+        for t in range(min(per_hash, n_entries - g * per_hash)):
+            lines.append(f"          ENTRY({g * per_hash + t}, h_, {t}); \\")
+        lines.append("        } \\")
+    return "\n".join(lines)
 
 
 
@@ -864,7 +883,8 @@ COLUMN_TABLE_MAX_ENTRIES = 1 << 17
 def projection_table(seed, n_features, n_bits_total, density):
     """The columns of P as an (n_features, N_ENTRIES) int64 table of ``bit << 1 | positive``,
     the entries past a column's own count ``n_bits_total << 1`` (the unused sum): the
-    hash of :mod:`._hashing` evaluated with numpy (as the C code evaluates it)."""
+    hash of :mod:`._hashing` (version 3, ``m`` entries per 64-bit hash) evaluated with
+    numpy (as the C code evaluates it)."""
     u = np.uint64
 
     def mix64(z):
@@ -875,6 +895,8 @@ def projection_table(seed, n_features, n_bits_total, density):
     weight = column_weight(n_bits_total, density)
     k_lo, frac = weight >> 32, weight & 0xFFFFFFFF
     n_entries = k_lo + (frac != 0)
+    per_hash = entries_per_hash(n_bits_total, k_lo)
+    field_bits = 64 // per_hash
     table = np.full((n_features, n_entries), n_bits_total << 1, dtype=np.int64)
     if n_entries == 0 or n_features == 0:
         return table
@@ -886,9 +908,13 @@ def projection_table(seed, n_features, n_bits_total, density):
             rows = np.flatnonzero(ceil == c)
             starts = block_starts(n_bits_total, k).astype(u)
             for j in range(min(k, n_entries)):
-                h = mix64(key[rows] + u(j + 1) * golden)
-                bit = starts[j] + (((h >> u(32)) * (starts[j + 1] - starts[j])) >> u(32))
-                table[rows, j] = (bit.astype(np.int64) << 1) | (h & u(1)).astype(np.int64)
+                g, t = divmod(j, per_hash)
+                if t == 0:
+                    h = mix64(key[rows] + u(g + 1) * golden)
+                field = (h >> u(field_bits * t)) & u(2**field_bits - 1)
+                position = (field >> u(1)) * (starts[j + 1] - starts[j])
+                bit = starts[j] + (position >> u(field_bits - 1))
+                table[rows, j] = (bit.astype(np.int64) << 1) | (field & u(1)).astype(np.int64)
     return table
 
 
@@ -961,6 +987,8 @@ def generate_c(compact, name="model", prefix="pn"):
         labels_c=", ".join(_c_string(c) for c in compact.classes_),
     )
     fmt.update(_blocks(compact.n_bits_total_, weight))
+    per_hash = entries_per_hash(compact.n_bits_total_, weight >> 32)
+    fmt.update(per_hash=per_hash, field_bits=64 // per_hash, pos_bits=64 // per_hash - 1)
     fmt.update(_column_table(compact, weight, fmt["P"]))
     header = _HEADER.format(**fmt)
     source = _SOURCE_HEAD.format(**fmt)
@@ -993,7 +1021,7 @@ def generate_c(compact, name="model", prefix="pn"):
         )
     body = _SOURCE_BODY.replace("{P}", fmt["P"]).replace("{p}", prefix).replace("{block_t}", fmt["block_t"])
     body = (body.replace("{column_t}", fmt["column_t"]).replace("TABLE_ENTRIES_C", _table_entries(fmt["n_entries"]))
-            .replace("ENTRIES_C", _entries(fmt["n_entries"])))
+            .replace("ENTRIES_C", _entries(fmt["n_entries"], fmt["per_hash"])))
     # add_column, ADD_COLUMN_AT as a function, is what the streaming text code calls
     hasher = getattr(compact, "hasher_", None)
     if hasher is not None:

@@ -318,16 +318,20 @@ def _compare(compact, exe, X):
 @needs_cc
 @pytest.mark.parametrize("table", [False, True], ids=["hashed", "column-table"])
 @pytest.mark.parametrize(
-    "n_projections, n_bits, density, reading",
-    [(1, 1, 1.0, "binary"),        # one bit: K_LO = N_BITS = 1, FRAC = 0, no padding entry
-     (9, 8, 1.0, "ternary"),       # 72 bits (not a multiple of 64), every column holds every bit
-     (9, 8, 0.004, "binary"),      # K_LO = 0, FRAC > 0: columns of 0 or 1 entry
-     (3, 7, 0.5, "ternary"),       # 21 bits, K_LO = 10, FRAC > 0 (one padding entry)
-     (70, 10, 0.02, "binary")],    # 700 bits: 11 words, K_LO = 14
-    ids=["one-bit", "72-bits-density-1", "k-lo-0", "21-bits", "700-bits"],
+    "n_projections, n_bits, density, reading, per_hash",
+    [(1, 1, 1.0, "binary", 4),        # one bit: K_LO = N_BITS = 1, FRAC = 0, no padding entry
+     (9, 8, 1.0, "ternary", 4),       # 72 bits (not a multiple of 64), every column holds every bit
+     (9, 8, 0.47, "ternary", 4),      # K_LO = 33: the entries in a loop, the last hash gives 2 of 4
+     (9, 8, 0.004, "binary", 4),      # K_LO = 0, FRAC > 0: columns of 0 or 1 entry
+     (3, 7, 0.5, "ternary", 4),       # 21 bits, K_LO = 10, FRAC > 0 (one padding entry)
+     (70, 10, 0.02, "binary", 4),     # 700 bits: 11 words, K_LO = 14
+     (30, 10, 0.002, "binary", 3),    # K_LO = 0: a block of 300 bits, 3 entries of 21 bits per hash
+     (500, 10, 0.0003, "binary", 2)],  # K_LO = 1: a block of 5000 bits, 2 entries of 32 bits per hash
+    ids=["one-bit", "72-bits-density-1", "loop-partial-hash", "k-lo-0", "21-bits", "700-bits", "3-per-hash",
+         "2-per-hash"],
 )
 def test_c_block_tables_at_edge_sizes_match_python(digits_split, tmp_path, n_projections, n_bits, density,
-                                                   reading, table):
+                                                   reading, per_hash, table):
     X_train, X_test, y_train, _ = digits_split
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a density that leaves most bits 0 warns
@@ -338,13 +342,15 @@ def test_c_block_tables_at_edge_sizes_match_python(digits_split, tmp_path, n_pro
     _, source = generate_c(compact)
     k_lo, frac = weight >> 32, weight & 0xFFFFFFFF
     assert f"#define K_LO {k_lo}\n" in source and f"#define N_ENTRIES {k_lo + (frac != 0)}\n" in source
+    assert f"#define PER_HASH {per_hash}\n#define FIELD_BITS {64 // per_hash}\n#define POS_BITS {64 // per_hash - 1}\n" \
+        in source
     flags = ("-DPN_COLUMN_TABLE",) if table else ()
     exe = _build(compact, tmp_path, *flags)
     _compare(compact, exe, X_test[:120])
 
 
 @pytest.mark.parametrize("density", [1.0, 0.3, 0.004, 1e-6])
-@pytest.mark.parametrize("n_bits_total", [1, 21, 72, 640])
+@pytest.mark.parametrize("n_bits_total", [1, 21, 72, 640, 5000])  # 1e-6 over 640 and 5000 bits: 3 and 2 per hash
 def test_projection_table_is_the_projection_of_the_python_kernels(n_bits_total, density):
     # the ternary reading of a unit vector e_f is the sign pattern of column f of P
     n_features = 37
