@@ -43,6 +43,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from sklearn_projection import ProjectionNetClassifier
+from sklearn_projection._projection import HASH_VERSION
 
 if not __package__:  # run as a file (python benchmarks/<name>.py): make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -260,7 +262,7 @@ void {p}_stage_first(const uint64_t *words, float *z);
 int {p}_stage_output(float *z);
 size_t {p}_stage_n_words(void);
 size_t {p}_stage_width(void);
-static uint64_t *stage_words;
+static uint64_t *stage_words, *stage_words2;
 static float *stage_z, *stage_z2;
 static size_t stage_nw, stage_w;
 static int stage_setup(const Rows *r, size_t n_rows)
@@ -269,10 +271,12 @@ static int stage_setup(const Rows *r, size_t n_rows)
     stage_nw = {p}_stage_n_words();
     stage_w = {p}_stage_width();
     stage_words = malloc(sizeof(uint64_t) * stage_nw * n_rows);
+    stage_words2 = malloc(sizeof(uint64_t) * stage_nw * n_rows);
     stage_z = malloc(sizeof(float) * stage_w * n_rows);
     stage_z2 = malloc(sizeof(float) * stage_w * n_rows);
-    if (!stage_words || !stage_z || !stage_z2)
+    if (!stage_words || !stage_words2 || !stage_z || !stage_z2)
         return 1;
+    {base_check}
     for (i = 0; i < n_rows; ++i) {{
         {p}_stage_lsh(r->dense + i * {n_features}, stage_words + i * stage_nw);
         {p}_stage_first(stage_words + i * stage_nw, stage_z + i * stage_w);
@@ -292,14 +296,25 @@ static int stage_output(const Rows *r, size_t i)
 STAGES = ("stage_lsh", "stage_first", "stage_output")
 
 
-def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None):
+def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None, base_stage_prefix=None):
+    """The harness; with ``base_stage_prefix`` (a model of the same size, exported by another
+    revision) also ``stage_lsh_base``, its stage 1 timed like ``stage_lsh``."""
     headers = [f'#include "{p}.h"' for p in pn_prefixes]
     headers += [f"int {m}(const double *x);" for m in mlp_names]
     funcs, names = [], []
     if stage_prefix is None:
         funcs.append("static int stage_setup(const Rows *r, size_t n_rows) { (void)r; (void)n_rows; return 0; }")
     else:
-        funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features))
+        base_check = ""
+        if base_stage_prefix is not None:
+            b = base_stage_prefix
+            funcs.append(f"int {b}_stage_lsh(const double *x, uint64_t *words);\n"
+                         f"size_t {b}_stage_n_words(void);")
+            base_check = f"if ({b}_stage_n_words() != stage_nw)\n        return 1;"
+        funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features, base_check=base_check))
+        if base_stage_prefix is not None:
+            funcs.append(f"static int stage_lsh_base(const Rows *r, size_t i) {{ return {base_stage_prefix}_stage_lsh("
+                         f"r->dense + i * {n_features}, stage_words2 + i * stage_nw); }}")
     for p in pn_prefixes:
         funcs.append(f"static int {p}_dense(const Rows *r, size_t i) "
                      f"{{ return {p}_predict_dense(r->dense + i * {n_features}, NULL); }}")
@@ -312,6 +327,8 @@ def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None):
         names.append(f"{m}_dense")
     if stage_prefix is not None:
         names += list(STAGES)
+    if base_stage_prefix is not None:
+        names.append("stage_lsh_base")
     preds = "\n".join(funcs) + (
         f"\n#define N_PREDICTORS {len(names)}\n"
         f"static int (*const PREDICT[N_PREDICTORS])(const Rows *, size_t) = {{{', '.join(names)}}};\n"
@@ -350,6 +367,14 @@ def train(quick=False, n_train=20000):
     return X_test, y_test, pns, mlp
 
 
+def baseline_hash_version(rev):
+    """``HASH_VERSION`` of ``sklearn_projection/_projection.py`` at git revision ``rev``."""
+    root = Path(__file__).resolve().parents[1]
+    text = subprocess.run(["git", "show", f"{rev}:sklearn_projection/_projection.py"], cwd=root, check=True,
+                          capture_output=True, text=True).stdout
+    return int(re.search(r"^HASH_VERSION = (\d+)$", text, re.M).group(1))
+
+
 def baseline_generator(rev):
     """``generate_c`` of ``sklearn_projection/_export_c.py`` at git revision ``rev`` (read with
     ``git show``, loaded beside the installed package, whose helpers it imports)."""
@@ -382,10 +407,17 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
     expected = {label: np.searchsorted(c.classes_, c.predict(X_test)) for label, c in compacts.items()}
     mlp_expected = np.searchsorted(mlp.classes_, mlp.predict(X_test))
     runtime_note = {"hash": "columns hashed (default)", "table": "-D<P>_COLUMN_TABLE"}
+    other_hash = False
     if baseline:  # the default-density model exported by the generator of revision `baseline`
         base_label = next(label for label in compacts if label.startswith("auto"))
         prefixes[(base_label, "baseline")] = "pnbase"
         runtime_note["baseline"] = f"columns hashed, code generated by _export_c.py at {baseline}"
+        # a baseline of another projection hash computes other bits for the same weights: the
+        # same work per row, so its speed compares, but its classes are not Python's (checked
+        # only between its dense and sparse entry points) and its accuracy means nothing
+        other_hash = baseline_hash_version(baseline) != HASH_VERSION
+        if other_hash:
+            runtime_note["baseline"] += f" (hash version {baseline_hash_version(baseline)}: other bits)"
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -410,7 +442,13 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
         (tmp / "stages.c").write_text(_STAGES_TU.format(p=sp_, P=sp_.upper()))
         renamed = [f"-D{sp_}_{name}={sp_}_stages_{name}" for name in ("predict_dense", "predict_sparse", "class_labels")]
         sources.append((tmp / "stages.c", renamed))
-        harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1], sp_)
+        base_sp = "pnbase" if baseline else None
+        if baseline:  # the baseline's stage 1 too, in a translation unit of its own
+            (tmp / "stages_base.c").write_text(_STAGES_TU.format(p=base_sp, P=base_sp.upper()))
+            sources.append((tmp / "stages_base.c", [f"-D{base_sp}_{name}={base_sp}_stages_{name}" for name in
+                                                    ("predict_dense", "predict_sparse", "class_labels")]))
+        harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1], sp_,
+                                         base_sp)
         (tmp / "harness.c").write_text(harness)
         for build in builds:
             flags = BUILDS[build]
@@ -429,9 +467,11 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
             by_name = dict(zip(names, classes))
             peer = {m: X_test.shape[0] / seconds[f"{m}_dense"] for m in ("mlp_float32", "mlp_int8")}
             for (label, runtime), prefix in prefixes.items():
+                unchecked = runtime == "baseline" and other_hash
                 for entry in ("dense", "sparse"):
                     got = by_name[f"{prefix}_{entry}"]
-                    mismatches = int(np.sum(got != expected[label]))
+                    want = by_name[f"{prefix}_dense"] if unchecked else expected[label]
+                    mismatches = int(np.sum(got != want))
                     if mismatches:
                         raise SystemExit(f"C {label} {runtime} {entry}: {mismatches} rows differ from Python's predict")
                     rate = X_test.shape[0] / seconds[f"{prefix}_{entry}"]
@@ -440,12 +480,17 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
                         f"density {label}, predict_{entry}, {runtime_note[runtime]}", rows_per_s=round(rate),
                         vs_mlp_float32=round(rate / peer["mlp_float32"], 3),
                         vs_mlp_int8=round(rate / peer["mlp_int8"], 3),
-                        agrees_with_python=f"{X_test.shape[0]}/{X_test.shape[0]} (bit-identical classes)",
-                        accuracy=round(float(np.mean(compacts[label].classes_[got] == y_test)), 4)))
+                        agrees_with_python=("dense = sparse (other hash)" if unchecked else
+                                            f"{X_test.shape[0]}/{X_test.shape[0]} (bit-identical classes)"),
+                        accuracy=None if unchecked else round(float(np.mean(compacts[label].classes_[got] == y_test)),
+                                                              4)))
             stage_note = {"stage_lsh": "stage 1 alone: input -> packed bits (lsh_words)",
                           "stage_first": "stage 2 alone: packed bits -> first layer (first_layer)",
                           "stage_output": "stage 3 alone: remaining layers + argmax (output; z copied first)"}
-            for stage in STAGES:
+            if baseline:
+                stage_note["stage_lsh_base"] = (f"stage 1 alone: input -> packed bits (lsh_words), code generated "
+                                                f"at {baseline}")
+            for stage in STAGES + (("stage_lsh_base",) if baseline else ()):
                 rate = X_test.shape[0] / seconds[stage]
                 results.append(dict(
                     build=build, predictor=f"ProjectionNet h64 int8, density {stage_label}, {stage_note[stage]}",
