@@ -80,8 +80,7 @@ class CompactProjectionClassifier(LogitsClassifierMixin, ClassifierMixin, BaseEs
     reading_ : {"binary", "ternary", "quinary"}
         How the sums of the random projections are read: "binary" inputs {0, 1}
         (sum > 0), "ternary" inputs {-1, 0, +1} (the sign of the sum), "quinary" inputs
-        {-2, -1, 0, +1, +2} (the sign, doubled where ``|sum| > threshold_``). Files of
-        format version 2 hold binary models.
+        {-2, -1, 0, +1, +2} (the sign, doubled where ``|sum| > threshold_``).
     threshold_ : float
         The quinary reading's threshold ``tau`` (``LSHProjection.threshold_``, a float64
         >= 0, stored in the file); 0.0 for the other readings, which do not use it.
