@@ -187,8 +187,11 @@ def column_entry(h, lo, hi, pmask, pbits):
     return lo + ((((h >> _ONE) & pmask) * (hi - lo)) >> pbits), (h & _ONE) != _ZERO
 
 
-# The column loops below draw a column's k_f entries m at a time: a group hash, then its
-# m fields by shifting it right F bits per entry (no division or modulo by m per entry).
+# The column loops below draw a column's k_f entries in one loop: a group hash every m
+# entries (a counter, no division or modulo by m), then its fields by shifting it right F
+# bits per entry. (A loop over the groups with an inner loop over their m fields was 7-14 %
+# slower on 10k MNIST rows hashed per non-zero: its inner trip count, m or the last
+# group's rest, is another exit per column for the branch predictor.)
 
 
 @njit(cache=True, parallel=True)
@@ -200,17 +203,19 @@ def fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, valu
         key = feature_key(seed, f)
         r = column_row(key, frac)
         k = k0 + r
-        j = 0
+        h = _ZERO
         g = 0
-        while j < k:
-            h = group_hash(key, g)
-            g += 1
-            for _ in range(min(per_hash, k - j)):
-                b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
-                bit_index[f, j] = b
-                value[f, j] = 1.0 if positive else -1.0
-                h >>= fbits
-                j += 1
+        left = 0
+        for j in range(k):
+            if left == 0:
+                h = group_hash(key, g)
+                g += 1
+                left = per_hash
+            b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
+            bit_index[f, j] = b
+            value[f, j] = 1.0 if positive else -1.0
+            h >>= fbits
+            left -= 1
         for j in range(k, bit_index.shape[1]):
             bit_index[f, j] = 0
             value[f, j] = 0.0
@@ -355,17 +360,18 @@ def _sparse_row(acc, cols, values, bit_index, value, seed, frac, k0, starts, per
             else:
                 key = feature_key(seed, f)
                 r = column_row(key, frac)
-                n = k0 + r
-                j = 0
+                h = _ZERO
                 g = 0
-                while j < n:
-                    h = group_hash(key, g)
-                    g += 1
-                    for _ in range(min(per_hash, n - j)):
-                        b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
-                        acc[b] += x if positive else -x
-                        h >>= fbits
-                        j += 1
+                left = 0
+                for j in range(k0 + r):
+                    if left == 0:
+                        h = group_hash(key, g)
+                        g += 1
+                        left = per_hash
+                    b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
+                    acc[b] += x if positive else -x
+                    h >>= fbits
+                    left -= 1
     return big
 
 
@@ -413,17 +419,18 @@ def _dense_row(acc, row, bit_index, value, seed, frac, k0, starts, per_hash, fbi
             else:
                 key = feature_key(seed, f)
                 r = column_row(key, frac)
-                n = k0 + r
-                j = 0
+                h = _ZERO
                 g = 0
-                while j < n:
-                    h = group_hash(key, g)
-                    g += 1
-                    for _ in range(min(per_hash, n - j)):
-                        b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
-                        acc[b] += x if positive else -x
-                        h >>= fbits
-                        j += 1
+                left = 0
+                for j in range(k0 + r):
+                    if left == 0:
+                        h = group_hash(key, g)
+                        g += 1
+                        left = per_hash
+                    b, positive = column_entry(h, starts[r, j], starts[r, j + 1], pmask, pbits)
+                    acc[b] += x if positive else -x
+                    h >>= fbits
+                    left -= 1
     return big
 
 
