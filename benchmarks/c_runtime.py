@@ -23,7 +23,9 @@ The same binary also times the three stages of the default model (density "auto"
 hashed) one at a time, through a translation unit that includes its ``.c``: ``lsh_words``
 (input -> packed bits), ``first_layer`` (bits -> first layer, from bits computed before the
 timing) and ``output`` (the remaining layers and argmax, on a copy of the first layer): where
-the time of a prediction goes, in the same rounds as the peers.
+the time of a prediction goes, in the same rounds as the peers. With ``--baseline REV``, the
+``first_layer`` of the code generated at ``REV`` is timed too, on the same packed bits (an A/B
+of stage 2 in one binary).
 
 Ratios are against the C MLP peers of the same binary and run. The C classes of the
 ProjectionNet models must equal Python's ``to_compact("int8").predict`` on every row (dense
@@ -253,8 +255,9 @@ size_t {p}_stage_width(void) {{ return MAX_WIDTH; }}
 
 # predictors over the stages of model {p}: the packed bits of every row (stage_lsh) and its first
 # layer (stage_first) are computed once before the timing, so that each stage reads its input
-# from memory whatever the order; stage_output copies z first (output overwrites it)
-_STAGES_HARNESS = """
+# from memory whatever the order; stage_output copies z first (output overwrites it); {check}:
+# with a baseline, its first layer of every row, which must equal stage_first's bit for bit
+_STAGES_HARNESS = """{check_decl}
 int {p}_stage_lsh(const double *x, uint64_t *words);
 void {p}_stage_first(const uint64_t *words, float *z);
 int {p}_stage_output(float *z);
@@ -269,13 +272,13 @@ static int stage_setup(const Rows *r, size_t n_rows)
     stage_nw = {p}_stage_n_words();
     stage_w = {p}_stage_width();
     stage_words = malloc(sizeof(uint64_t) * stage_nw * n_rows);
-    stage_z = malloc(sizeof(float) * stage_w * n_rows);
-    stage_z2 = malloc(sizeof(float) * stage_w * n_rows);
+    stage_z = calloc(stage_w * n_rows, sizeof(float));
+    stage_z2 = calloc(stage_w * n_rows, sizeof(float));
     if (!stage_words || !stage_z || !stage_z2)
         return 1;
     for (i = 0; i < n_rows; ++i) {{
         {p}_stage_lsh(r->dense + i * {n_features}, stage_words + i * stage_nw);
-        {p}_stage_first(stage_words + i * stage_nw, stage_z + i * stage_w);
+        {p}_stage_first(stage_words + i * stage_nw, stage_z + i * stage_w);{check}
     }}
     return 0;
 }}
@@ -291,15 +294,38 @@ static int stage_output(const Rows *r, size_t i)
 
 STAGES = ("stage_lsh", "stage_first", "stage_output")
 
+# the first layer of the baseline revision's code (prefix {b}) on the same packed bits as
+# stage_first, into its own copy of z; checked equal to stage_first's (bit for bit) before the timing
+_BASELINE_CHECK_DECL = """
+void {b}_stage_first(const uint64_t *words, float *z);"""
+_BASELINE_CHECK = """
+        {b}_stage_first(stage_words + i * stage_nw, stage_z2 + i * stage_w);
+        if (memcmp(stage_z + i * stage_w, stage_z2 + i * stage_w, sizeof(float) * stage_w) != 0)
+            return 2;"""
+_BASELINE_STAGE_HARNESS = """
+static int stage_first_baseline(const Rows *r, size_t i)
+{{
+    (void)r;
+    {b}_stage_first(stage_words + i * stage_nw, stage_z2 + i * stage_w);
+    return 0;
+}}
+"""
 
-def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None):
+
+def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None, baseline_prefix=None):
     headers = [f'#include "{p}.h"' for p in pn_prefixes]
     headers += [f"int {m}(const double *x);" for m in mlp_names]
     funcs, names = [], []
     if stage_prefix is None:
         funcs.append("static int stage_setup(const Rows *r, size_t n_rows) { (void)r; (void)n_rows; return 0; }")
     else:
-        funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features))
+        check = dict(check="", check_decl="")
+        if baseline_prefix is not None:
+            check = dict(check=_BASELINE_CHECK.format(b=baseline_prefix),
+                         check_decl=_BASELINE_CHECK_DECL.format(b=baseline_prefix))
+        funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features, **check))
+        if baseline_prefix is not None:
+            funcs.append(_BASELINE_STAGE_HARNESS.format(b=baseline_prefix))
     for p in pn_prefixes:
         funcs.append(f"static int {p}_dense(const Rows *r, size_t i) "
                      f"{{ return {p}_predict_dense(r->dense + i * {n_features}, NULL); }}")
@@ -311,7 +337,7 @@ def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None):
         funcs.append(f"static int {m}_dense(const Rows *r, size_t i) {{ return {m}(r->dense + i * {n_features}); }}")
         names.append(f"{m}_dense")
     if stage_prefix is not None:
-        names += list(STAGES)
+        names += list(STAGES) + (["stage_first_baseline"] if baseline_prefix is not None else [])
     preds = "\n".join(funcs) + (
         f"\n#define N_PREDICTORS {len(names)}\n"
         f"static int (*const PREDICT[N_PREDICTORS])(const Rows *, size_t) = {{{', '.join(names)}}};\n"
@@ -410,7 +436,14 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
         (tmp / "stages.c").write_text(_STAGES_TU.format(p=sp_, P=sp_.upper()))
         renamed = [f"-D{sp_}_{name}={sp_}_stages_{name}" for name in ("predict_dense", "predict_sparse", "class_labels")]
         sources.append((tmp / "stages.c", renamed))
-        harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1], sp_)
+        stage_names = list(STAGES)
+        if baseline:  # the baseline's first layer, on the same bits
+            (tmp / "stages_base.c").write_text(_STAGES_TU.format(p="pnbase", P="PNBASE"))
+            sources.append((tmp / "stages_base.c", [f"-Dpnbase_{name}=pnbase_stages_{name}"
+                                                    for name in ("predict_dense", "predict_sparse", "class_labels")]))
+            stage_names.append("stage_first_baseline")
+        harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1], sp_,
+                                         "pnbase" if baseline else None)
         (tmp / "harness.c").write_text(harness)
         for build in builds:
             flags = BUILDS[build]
@@ -422,8 +455,13 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
             exe = tmp / "harness"
             subprocess.run([cc, "-std=c99", "-D_POSIX_C_SOURCE=199309L", *flags, "harness.c", *objs,
                             "-o", str(exe), "-lm"], check=True, cwd=tmp)
-            out = subprocess.run([str(exe), str(X_test.shape[0]), str(X_test.shape[1]), str(repeats)],
-                                 check=True, cwd=tmp, capture_output=True, text=True).stdout
+            proc = subprocess.run([str(exe), str(X_test.shape[0]), str(X_test.shape[1]), str(repeats)],
+                                  cwd=tmp, capture_output=True, text=True)
+            if proc.returncode == 6:
+                raise SystemExit("stage setup failed: out of memory, or (with --baseline) the baseline's first "
+                                 "layer differs from this revision's on some row")
+            proc.check_returncode()
+            out = proc.stdout
             seconds = dict((line.split()[0], float(line.split()[1])) for line in out.splitlines())
             classes = np.fromfile(tmp / "classes.bin", dtype=np.int32).reshape(len(names), -1)
             by_name = dict(zip(names, classes))
@@ -444,8 +482,9 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
                         accuracy=round(float(np.mean(compacts[label].classes_[got] == y_test)), 4)))
             stage_note = {"stage_lsh": "stage 1 alone: input -> packed bits (lsh_words)",
                           "stage_first": "stage 2 alone: packed bits -> first layer (first_layer)",
-                          "stage_output": "stage 3 alone: remaining layers + argmax (output; z copied first)"}
-            for stage in STAGES:
+                          "stage_output": "stage 3 alone: remaining layers + argmax (output; z copied first)",
+                          "stage_first_baseline": f"stage 2 alone, code generated by _export_c.py at {baseline}"}
+            for stage in stage_names:
                 rate = X_test.shape[0] / seconds[stage]
                 results.append(dict(
                     build=build, predictor=f"ProjectionNet h64 int8, density {stage_label}, {stage_note[stage]}",

@@ -39,8 +39,10 @@ Python. int8 weights: the sum is an exact integer, so the order is free and the 
 column sums ``SUM`` (a generated constant) let a set of rows stand for its complement: with
 P, N the bits of the two planes and Z those in neither, ``S(P) - S(N) = 2 S(P) + S(Z) -
 SUM = SUM - S(Z) - 2 S(N)`` (binary: ``S(P) = SUM - S(Z)``), and each row sums the two
-smaller sets, counted first (on MNIST 344 rows instead of 492); quinary models then add
-``S(plane 2) - S(plane 3)``, summed directly. Set bits are listed a
+smaller sets, counted first (on MNIST 344 rows instead of 492). Quinary models (levels -2 .. 2)
+split the bits into five classes A_c by level c and read ``q = sum_c c S(A_c) = sum_{c != d}
+(c - d) S(A_c) + d SUM`` with d the largest class, counted first: every row but those of the
+largest class (in uint32, modulo 2**32: q itself fits in int32). Set bits are listed a
 byte at a time from a 256-entry table; the weights are stored two to a uint16 word as ``q
 + 128``, and groups of at most 256 rows are summed in 16-bit lanes with no widening: T sums
 the words modulo 2**16, H their high bytes (exactly), the low bytes are T - 256 H.
@@ -510,7 +512,8 @@ _FIRST = {
 # complement's: with P, N the bits of the two planes and Z those in neither,
 # q = S(P) - S(N) = 2 S(P) + S(Z) - SUM = SUM - S(Z) - 2 S(N) (binary: S(P) = SUM - S(Z)),
 # and each row sums the two smaller sets (counted first), not all set bits: on dense inputs
-# most bits are in P or N, and a third of the rows go.
+# most bits are in P or N, and a third of the rows go. Quinary: the same idea over the five
+# levels (all but the largest level's rows; see its first_layer).
 _FIRST_INT8 = r"""
 #define HALF1 ((WIDTH1 + 1) / 2)
 /* BYTE_BITS[v]: the positions of the set bits of the byte v in increasing order (then
@@ -607,10 +610,69 @@ static void sum_rows(const unsigned short *list, int k, int32_t *restrict q)
     }
 }
 
+#if N_PLANES == 4
+/* the int32 whose bits are u (no implementation-defined conversion of u > INT32_MAX) */
+static int32_t as_int32(uint32_t u)
+{
+    return u <= 0x7FFFFFFFu ? (int32_t)u : -(int32_t)(0xFFFFFFFFu - u) - 1;
+}
+
+/* Stage 2 (_inference.first_layer), int8, quinary: z = float(q) * S0 + B0 with q = sum over
+ * the bits of their level v (-2 .. 2) times their weight row = sum_c c S_c, S_c the sum of
+ * the rows of the bits of level c: A2 = plane 2, A1 = plane 0 minus plane 2, A0 = no plane,
+ * A-1 = plane 1 minus plane 3, A-2 = plane 3. With SUM = sum_c S_c, for any level d,
+ * q = sum_{c != d} (c - d) S_c + d SUM: the largest class d (counted first) is not summed,
+ * N_BITS - |A_d| rows (never more than the two smaller of P, N, Z plus planes 2 and 3).
+ * In uint32, modulo 2**32 (the partial terms may leave int32; q does not). */
+static void first_layer(const uint64_t *words, float *z)
+{
+    unsigned short list[{P}_N_BITS + 8];
+    uint64_t level[5][N_WORDS]; /* level[c + 2]: the bits of level c */
+    int32_t part[WIDTH1];
+    uint32_t acc[WIDTH1];
+    int h, w, c, d = 2, count[5], n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+    for (w = 0; w < N_WORDS; ++w) {
+        const uint64_t p0 = words[w], p1 = words[N_WORDS + w];
+        const uint64_t p2 = words[2 * N_WORDS + w], p3 = words[3 * N_WORDS + w];
+        level[4][w] = p2;
+        level[3][w] = p0 & ~p2;
+        level[2][w] = ~(p0 | p1);
+        level[1][w] = p1 & ~p3;
+        level[0][w] = p3;
+        n0 += popcount64(p0);
+        n1 += popcount64(p1);
+        n2 += popcount64(p2);
+        n3 += popcount64(p3);
+    }
+#if {P}_N_BITS % 64
+    level[2][N_WORDS - 1] &= (UINT64_C(1) << ({P}_N_BITS % 64)) - 1u;
+#endif
+    /* plane 2 lies in plane 0 and plane 3 in plane 1 (|s| > TAU > 0) */
+    count[4] = n2;
+    count[3] = n0 - n2;
+    count[2] = {P}_N_BITS - n0 - n1;
+    count[1] = n1 - n3;
+    count[0] = n3;
+    for (c = 0; c < 5; ++c)
+        d = count[c] > count[d] ? c : d;
+    for (h = 0; h < WIDTH1; ++h)
+        acc[h] = (uint32_t)(d - 2) * (uint32_t)W0_SUM[h];
+    for (c = 0; c < 5; ++c) {
+        if (c == d || count[c] == 0)
+            continue;
+        sum_rows(list, list_bits(level[c], list), part);
+        for (h = 0; h < WIDTH1; ++h)
+            acc[h] += (uint32_t)(c - d) * (uint32_t)part[h];
+    }
+    for (h = 0; h < WIDTH1; ++h) {
+        z[h] = (float)as_int32(acc[h]) * S0[h];
+        z[h] = z[h] + B0[h];
+    }
+}
+#else
 /* Stage 2 (_inference.first_layer), int8: z = float(q) * S0 + B0 with q the exact sum of the
  * weight rows of the first plane's bits minus (ternary) those of the second plane's, from
- * the two smaller of the sets P, N, Z (see above); quinary: plus those of the third plane's
- * bits minus those of the fourth's, summed directly. */
+ * the two smaller of the sets P, N, Z (see above). */
 static void first_layer(const uint64_t *words, float *z)
 {
     unsigned short list[{P}_N_BITS + 8];
@@ -656,19 +718,12 @@ static void first_layer(const uint64_t *words, float *z)
             qa[h] = W0_SUM[h] - qb[h] - 2 * qa[h];
     }
 #endif
-#if N_PLANES == 4 /* + S(|s| > TAU, s > 0) - S(|s| > TAU, s < 0) */
-    sum_rows(list, list_bits(words + 2 * N_WORDS, list), qb);
-    for (h = 0; h < WIDTH1; ++h)
-        qa[h] += qb[h];
-    sum_rows(list, list_bits(words + 3 * N_WORDS, list), qb);
-    for (h = 0; h < WIDTH1; ++h)
-        qa[h] -= qb[h];
-#endif
     for (h = 0; h < WIDTH1; ++h) {
         z[h] = (float)qa[h] * S0[h];
         z[h] = z[h] + B0[h];
     }
 }
+#endif
 """
 
 
