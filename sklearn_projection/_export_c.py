@@ -36,16 +36,16 @@ odd ones subtracted, as :func:`._inference.gather_first_layer`), two set bits pe
 the accumulators in the same per-lane order, over a compile-time width ``WIDTH1`` with
 ``restrict`` pointers so that the compiler vectorises it, in float32 from the bias as in
 Python. int8 weights: the sum is an exact integer, so the order is free and the weights'
-column sums ``SUM`` (a generated constant) let a set of rows stand for its complement: with
-P, N the bits of the two planes and Z those in neither, ``S(P) - S(N) = 2 S(P) + S(Z) -
-SUM = SUM - S(Z) - 2 S(N)`` (binary: ``S(P) = SUM - S(Z)``), and each row sums the two
-smaller sets, counted first (on MNIST 344 rows instead of 492). Quinary models (levels -2 .. 2)
-split the bits into five classes A_c by level c and read ``q = sum_c c S(A_c) = sum_{c != d}
-(c - d) S(A_c) + d SUM`` with d the largest class, counted first: every row but those of the
-largest class (in uint32, modulo 2**32: q itself fits in int32). Set bits are listed a
-byte at a time from a 256-entry table; the weights are stored two to a uint16 word as ``q
-+ 128``, and groups of at most 256 rows are summed in 16-bit lanes with no widening: T sums
-the words modulo 2**16, H their high bytes (exactly), the low bytes are T - 256 H.
+column sums ``SUM`` (a generated constant) let the rows of one level stand for all the others:
+with ``S_c`` the sum of the weight rows of the bits of level c (binary 0, 1; ternary -1, 0, 1;
+quinary -2 .. 2, read from the planes), ``q = sum_c c S_c = sum_{c != d} (c - d) S_c + d SUM``
+for any level d, and each row leaves out the rows of its largest level, counted first
+(ternary: the two smaller of P, N, Z are summed, on MNIST 344 rows instead of 492; quinary
+h64 MNIST, 600 bits: 429 instead of 647), in uint32 (modulo 2**32: q itself fits in int32).
+Set bits are listed a byte at a time from a 256-entry table of their positions in 16-bit
+lanes; the weights are stored two to a uint16 word as ``q + 128``, and groups of at most 256
+rows are summed in 16-bit lanes with no widening: T sums the words modulo 2**16, H their high
+bytes (exactly), the low bytes are T - 256 H.
 
 Stage 3, the remaining layers, is generated per layer with its sizes inlined: each output
 is summed in float in increasing input order over the inputs the ReLU leaves > 0 (listed
@@ -124,6 +124,7 @@ _SOURCE_HEAD = """\
 #include "{name}.h"
 
 #include <math.h>
+#include <string.h> /* memcpy */
 
 #ifndef {P}_SUMS_STORAGE
 #define {P}_SUMS_STORAGE
@@ -508,37 +509,46 @@ _FIRST = {
 }
 
 # Stage 2 for int8 weights. The sums are exact integers, so their order does not matter,
-# and the weights' column sums SUM (a generated constant) give a set's rows from its
-# complement's: with P, N the bits of the two planes and Z those in neither,
-# q = S(P) - S(N) = 2 S(P) + S(Z) - SUM = SUM - S(Z) - 2 S(N) (binary: S(P) = SUM - S(Z)),
-# and each row sums the two smaller sets (counted first), not all set bits: on dense inputs
-# most bits are in P or N, and a third of the rows go. Quinary: the same idea over the five
-# levels (all but the largest level's rows; see its first_layer).
+# and the weights' column sums SUM (a generated constant) let the rows of one level stand
+# for all the others: with S_c the sum of the rows of the bits of level c (binary 0, 1;
+# ternary -1, 0, 1; quinary -2 .. 2), q = sum_c c S_c = sum_{c != d} (c - d) S_c + d SUM for
+# any level d, and each row leaves out its largest level (counted first), not the bits of
+# level 0: on dense inputs most bits are non-zero (ternary: the two smaller of P, N, Z; MNIST
+# h64 quinary, 600 bits: 429 rows instead of 647 for the two smaller of P, N, Z plus planes
+# 2 and 3).
 _FIRST_INT8 = r"""
 #define HALF1 ((WIDTH1 + 1) / 2)
+/* the levels of a bit: N_LEVELS of them, LOW + c for level c (binary: 0, 1; ternary: -1,
+ * 0, 1; quinary: -2 .. 2) */
+#define N_LEVELS (N_PLANES == 1 ? 2 : N_PLANES == 2 ? 3 : 5)
+#define LOW ((N_LEVELS - 1) / 2)
 /* BYTE_BITS[v]: the positions of the set bits of the byte v in increasing order (then
- * zeros), BYTE_COUNT[v] how many */
-static const unsigned char BYTE_BITS[256][8] = {BYTE_BITS_C};
+ * zeros) as eight 16-bit lanes of two words (position j of the byte in bits 16 j .. 16 j + 15
+ * of word j / 4), BYTE_COUNT[v] how many */
+static const uint64_t BYTE_BITS[256][2] = {BYTE_BITS_C};
 static const unsigned char BYTE_COUNT[256] = {BYTE_COUNT_C};
 
 /* the set bits b of words[0 .. N_WORDS) (b at words[b / 64] bit b % 64) in increasing
- * order into list, a byte at a time with no branch (8 entries are written per byte: list
- * needs 8 of room past the last one); returns how many */
+ * order into list, a byte at a time with no branch: the byte's eight positions plus the
+ * byte's first bit b in each 16-bit lane (no carry from lane to lane: b + 7 < 2**16), stored
+ * as two 8-byte words (memcpy: list is unsigned short), then k advances by the byte's count
+ * (8 entries are written per byte: list needs 8 of room past the last one); returns how many */
 static int list_bits(const uint64_t *words, unsigned short *restrict list)
 {
-    int w, i, j, k = 0;
+    int w, i, k = 0;
     for (w = 0; w < N_WORDS; ++w) {
         uint64_t x = words[w];
-        unsigned short base = (unsigned short)(64 * w);
+        uint64_t base = (uint64_t)(64 * w) * UINT64_C(0x0001000100010001);
         /* x shifted by a constant 8 each byte (a shift by 8 * i costs more where the loop
          * is not unrolled) */
         for (i = 0; i < 8; ++i) {
             const unsigned v = (unsigned)x & 255u;
-            for (j = 0; j < 8; ++j)
-                list[k + j] = (unsigned short)(base + BYTE_BITS[v][j]);
+            const uint64_t lo = BYTE_BITS[v][0] + base, hi = BYTE_BITS[v][1] + base;
+            memcpy(list + k, &lo, sizeof lo);
+            memcpy(list + k + 4, &hi, sizeof hi);
             k += BYTE_COUNT[v];
             x >>= 8;
-            base = (unsigned short)(base + 8);
+            base += UINT64_C(0x0008000800080008);
         }
     }
     return k;
@@ -577,20 +587,20 @@ static void add1(uint16_t *restrict tt, uint16_t *restrict hh, const uint16_t *r
     }
 }
 
-/* q = the exact sum of the int8 rows of the k bits listed. W0 holds two weights per uint16
- * word, column 2i in the low byte and 2i + 1 in the high byte, each as q + 128. Per group
- * of at most 256 rows, T sums the words (modulo 2**16) and H their high bytes (exactly:
- * <= 256 * 255 < 65536), so the low bytes sum to T - 256 H (modulo 2**16, hence exactly);
- * a column's sum of q is its sum of q + 128 minus 128 per row. Four rows per pass, in
- * 16-bit lanes that the compiler vectorises with no widening. */
-static void sum_rows(const unsigned short *list, int k, int32_t *restrict q)
+/* q += coef * (the exact sum of the int8 rows of the k bits listed), in uint32 (modulo
+ * 2**32: the terms may leave int32, first_layer's sum of them does not). W0 holds two weights
+ * per uint16 word, column 2i in the low byte and 2i + 1 in the high byte, each as q + 128.
+ * Per group of at most 256 rows, T sums the words (modulo 2**16) and H their high bytes
+ * (exactly: <= 256 * 255 < 65536), so the low bytes sum to T - 256 H (modulo 2**16, hence
+ * exactly); a column's sum of q is its sum of q + 128 minus 128 per row. Four rows per pass,
+ * in 16-bit lanes that the compiler vectorises with no widening. */
+static void sum_rows(const unsigned short *list, int k, uint32_t coef, uint32_t *restrict q)
 {
     uint16_t tt[HALF1], hh[HALF1];
     int t = 0, h;
-    for (h = 0; h < WIDTH1; ++h)
-        q[h] = 0;
     while (t < k) {
-        const int stop = k - t < 256 ? k : t + 256, n = stop - t;
+        const int stop = k - t < 256 ? k : t + 256;
+        const uint32_t bias = 128u * (uint32_t)(stop - t);
         for (h = 0; h < HALF1; ++h) {
             tt[h] = 0;
             hh[h] = 0;
@@ -601,129 +611,95 @@ static void sum_rows(const unsigned short *list, int k, int32_t *restrict q)
         for (; t < stop; ++t)
             add1(tt, hh, W0 + (size_t)list[t] * HALF1);
         for (h = 0; h < WIDTH1 / 2; ++h) {
-            q[2 * h] += (int32_t)(uint16_t)(tt[h] - (hh[h] << 8)) - 128 * n;
-            q[2 * h + 1] += (int32_t)hh[h] - 128 * n;
+            q[2 * h] += coef * ((uint32_t)(uint16_t)(tt[h] - (hh[h] << 8)) - bias);
+            q[2 * h + 1] += coef * ((uint32_t)hh[h] - bias);
         }
 #if WIDTH1 % 2
-        q[WIDTH1 - 1] += (int32_t)(uint16_t)(tt[HALF1 - 1] - (hh[HALF1 - 1] << 8)) - 128 * n;
+        q[WIDTH1 - 1] += coef * ((uint32_t)(uint16_t)(tt[HALF1 - 1] - (hh[HALF1 - 1] << 8)) - bias);
 #endif
     }
 }
 
-#if N_PLANES == 4
 /* the int32 whose bits are u (no implementation-defined conversion of u > INT32_MAX) */
 static int32_t as_int32(uint32_t u)
 {
     return u <= 0x7FFFFFFFu ? (int32_t)u : -(int32_t)(0xFFFFFFFFu - u) - 1;
 }
 
-/* Stage 2 (_inference.first_layer), int8, quinary: z = float(q) * S0 + B0 with q = sum over
- * the bits of their level v (-2 .. 2) times their weight row = sum_c c S_c, S_c the sum of
- * the rows of the bits of level c: A2 = plane 2, A1 = plane 0 minus plane 2, A0 = no plane,
- * A-1 = plane 1 minus plane 3, A-2 = plane 3. With SUM = sum_c S_c, for any level d,
- * q = sum_{c != d} (c - d) S_c + d SUM: the largest class d (counted first) is not summed,
- * N_BITS - |A_d| rows (never more than the two smaller of P, N, Z plus planes 2 and 3).
- * In uint32, modulo 2**32 (the partial terms may leave int32; q does not). */
+/* Stage 2 (_inference.first_layer), int8: z = float(q) * S0 + B0 with q = the sum over the
+ * bits of their level times their weight row = sum_c c S_c. The bits of each level, from the
+ * planes: binary, level 1 = plane 0 and level 0 the rest; ternary, 1 = plane 0, -1 = plane 1,
+ * 0 = neither; quinary, 2 = plane 2, 1 = plane 0 minus plane 2, 0 = neither plane 0 nor 1,
+ * -1 = plane 1 minus plane 3, -2 = plane 3 (plane 2 lies in plane 0 and plane 3 in plane 1:
+ * |s| > TAU >= 0). The largest level d is left out: q = sum_{c != d} (c - d) S_c + d SUM,
+ * summed in uint32 (modulo 2**32, hence exactly: q fits in int32). */
 static void first_layer(const uint64_t *words, float *z)
 {
     unsigned short list[{P}_N_BITS + 8];
-    uint64_t level[5][N_WORDS]; /* level[c + 2]: the bits of level c */
-    int32_t part[WIDTH1];
+    uint64_t level[N_LEVELS][N_WORDS]; /* level[LOW + c]: the bits of level c */
     uint32_t acc[WIDTH1];
-    int h, w, c, d = 2, count[5], n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+    int h, w, c, d = LOW, count[N_LEVELS], n0 = 0;
+#if N_PLANES >= 2
+    int n1 = 0;
+#endif
+#if N_PLANES == 4
+    int n2 = 0, n3 = 0;
+#endif
     for (w = 0; w < N_WORDS; ++w) {
-        const uint64_t p0 = words[w], p1 = words[N_WORDS + w];
+        const uint64_t p0 = words[w];
+#if N_PLANES == 1
+        level[1][w] = p0;
+        level[0][w] = ~p0;
+#else
+        const uint64_t p1 = words[N_WORDS + w];
+        n1 += popcount64(p1);
+#endif
+#if N_PLANES == 2
+        level[2][w] = p0;
+        level[1][w] = ~(p0 | p1);
+        level[0][w] = p1;
+#elif N_PLANES == 4
         const uint64_t p2 = words[2 * N_WORDS + w], p3 = words[3 * N_WORDS + w];
+        n2 += popcount64(p2);
+        n3 += popcount64(p3);
         level[4][w] = p2;
         level[3][w] = p0 & ~p2;
         level[2][w] = ~(p0 | p1);
         level[1][w] = p1 & ~p3;
         level[0][w] = p3;
+#endif
         n0 += popcount64(p0);
-        n1 += popcount64(p1);
-        n2 += popcount64(p2);
-        n3 += popcount64(p3);
     }
 #if {P}_N_BITS % 64
-    level[2][N_WORDS - 1] &= (UINT64_C(1) << ({P}_N_BITS % 64)) - 1u;
+    level[LOW][N_WORDS - 1] &= (UINT64_C(1) << ({P}_N_BITS % 64)) - 1u;
 #endif
-    /* plane 2 lies in plane 0 and plane 3 in plane 1 (|s| > TAU > 0) */
+#if N_PLANES == 1
+    count[1] = n0;
+    count[0] = {P}_N_BITS - n0;
+#elif N_PLANES == 2
+    count[2] = n0;
+    count[1] = {P}_N_BITS - n0 - n1;
+    count[0] = n1;
+#else
     count[4] = n2;
     count[3] = n0 - n2;
     count[2] = {P}_N_BITS - n0 - n1;
     count[1] = n1 - n3;
     count[0] = n3;
-    for (c = 0; c < 5; ++c)
+#endif
+    for (c = 0; c < N_LEVELS; ++c)
         d = count[c] > count[d] ? c : d;
     for (h = 0; h < WIDTH1; ++h)
-        acc[h] = (uint32_t)(d - 2) * (uint32_t)W0_SUM[h];
-    for (c = 0; c < 5; ++c) {
-        if (c == d || count[c] == 0)
-            continue;
-        sum_rows(list, list_bits(level[c], list), part);
-        for (h = 0; h < WIDTH1; ++h)
-            acc[h] += (uint32_t)(c - d) * (uint32_t)part[h];
+        acc[h] = (uint32_t)(d - LOW) * (uint32_t)W0_SUM[h];
+    for (c = 0; c < N_LEVELS; ++c) {
+        if (c != d && count[c] > 0)
+            sum_rows(list, list_bits(level[c], list), (uint32_t)(c - d), acc);
     }
     for (h = 0; h < WIDTH1; ++h) {
         z[h] = (float)as_int32(acc[h]) * S0[h];
         z[h] = z[h] + B0[h];
     }
 }
-#else
-/* Stage 2 (_inference.first_layer), int8: z = float(q) * S0 + B0 with q the exact sum of the
- * weight rows of the first plane's bits minus (ternary) those of the second plane's, from
- * the two smaller of the sets P, N, Z (see above). */
-static void first_layer(const uint64_t *words, float *z)
-{
-    unsigned short list[{P}_N_BITS + 8];
-    uint64_t rest[N_WORDS]; /* Z: the bits in no plane */
-    int32_t qa[WIDTH1], qb[WIDTH1];
-    int h, w, n_pos = 0, n_neg = 0, n_rest;
-    for (w = 0; w < N_WORDS; ++w) {
-#if N_PLANES >= 2
-        rest[w] = ~(words[w] | words[N_WORDS + w]);
-        n_neg += popcount64(words[N_WORDS + w]);
-#else
-        rest[w] = ~words[w];
-#endif
-        n_pos += popcount64(words[w]);
-    }
-#if {P}_N_BITS % 64
-    rest[N_WORDS - 1] &= (UINT64_C(1) << ({P}_N_BITS % 64)) - 1u;
-#endif
-    n_rest = {P}_N_BITS - n_pos - n_neg;
-#if N_PLANES == 1
-    if (n_pos <= n_rest) { /* S(P) */
-        sum_rows(list, list_bits(words, list), qa);
-    } else { /* SUM - S(Z) */
-        sum_rows(list, list_bits(rest, list), qb);
-        for (h = 0; h < WIDTH1; ++h)
-            qa[h] = W0_SUM[h] - qb[h];
-    }
-#else
-    if (n_rest >= n_pos && n_rest >= n_neg) { /* S(P) - S(N) */
-        sum_rows(list, list_bits(words, list), qa);
-        sum_rows(list, list_bits(words + N_WORDS, list), qb);
-        for (h = 0; h < WIDTH1; ++h)
-            qa[h] -= qb[h];
-    } else if (n_pos <= n_neg) { /* 2 S(P) + S(Z) - SUM */
-        sum_rows(list, list_bits(words, list), qa);
-        sum_rows(list, list_bits(rest, list), qb);
-        for (h = 0; h < WIDTH1; ++h)
-            qa[h] = 2 * qa[h] + qb[h] - W0_SUM[h];
-    } else { /* SUM - S(Z) - 2 S(N) */
-        sum_rows(list, list_bits(words + N_WORDS, list), qa);
-        sum_rows(list, list_bits(rest, list), qb);
-        for (h = 0; h < WIDTH1; ++h)
-            qa[h] = W0_SUM[h] - qb[h] - 2 * qa[h];
-    }
-#endif
-    for (h = 0; h < WIDTH1; ++h) {
-        z[h] = (float)qa[h] * S0[h];
-        z[h] = z[h] + B0[h];
-    }
-}
-#endif
 """
 
 
@@ -763,13 +739,16 @@ def _table_entries(n_entries):
 
 
 def _byte_tables():
-    """BYTE_BITS and BYTE_COUNT of _FIRST_INT8 as C initialisers."""
+    """BYTE_BITS (eight 16-bit lanes in two uint64 words) and BYTE_COUNT of _FIRST_INT8 as C
+    initialisers."""
     bits, counts = [], []
     for v in range(256):
         pos = [j for j in range(8) if v >> j & 1]
-        bits.append("{" + ",".join(map(str, pos + [0] * (8 - len(pos)))) + "}")
-        counts.append(str(len(pos)))
-    rows = [", ".join(bits[i:i + 8]) for i in range(0, 256, 8)]
+        pos += [0] * (8 - len(pos))
+        lo, hi = (sum(b << (16 * i) for i, b in enumerate(half)) for half in (pos[:4], pos[4:]))
+        bits.append(f"{{UINT64_C(0x{lo:x}), UINT64_C(0x{hi:x})}}")
+        counts.append(str(len([j for j in range(8) if v >> j & 1])))
+    rows = [", ".join(bits[i:i + 4]) for i in range(0, 256, 4)]
     return ("{\n    " + ",\n    ".join(rows) + "}",
             "{\n    " + ",\n    ".join(", ".join(counts[i:i + 32]) for i in range(0, 256, 32)) + "}")
 

@@ -207,7 +207,7 @@ def test_generated_code_is_self_contained_and_labels_are_escaped(digits_split):
     compact = clf.fit(X_train, labels[y_train % 4]).to_compact("int8")
     header, source = generate_c(compact, name="m", prefix="dev")
     includes = {line.split()[1] for line in (header + source).splitlines() if line.startswith("#include")}
-    assert includes == {"<stddef.h>", "<stdint.h>", "<math.h>", '"m.h"'}
+    assert includes == {"<stddef.h>", "<stdint.h>", "<math.h>", "<string.h>", '"m.h"'}
     assert "dev_predict_dense" in header and "DEV_N_FEATURES 64" in header
     assert r'"a\042b"' in source and r'"c\134d"' in source and r'"\303\251\077"' in source
     with pytest.raises(ValueError, match="C identifier"):
