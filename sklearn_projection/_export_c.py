@@ -228,6 +228,19 @@ static uint64_t negative(double a)
     return v.u >> 63;
 }
 #endif
+#if N_PLANES == 4
+/* 1 if |a| > TAU, else 0, from the bits: TAU >= 0, and for non-negative doubles (not NaN)
+ * the order of the values is that of their bits as integers, so |a| > TAU exactly when
+ * bits(TAU) - bits(|a|) wraps below 0. Then sum > TAU is large & positive and sum < -TAU
+ * large & negative: one chain of bits for the two planes, and no float comparison. */
+static uint64_t large(double a)
+{
+    union { double d; uint64_t u; } v, t;
+    v.d = a;
+    t.d = TAU;
+    return (t.u - (v.u & ~(UINT64_C(1) << 63))) >> 63;
+}
+#endif
 
 /* the largest finite double (DBL_MAX): |x| <= MAX_DOUBLE is false for NaN and +-inf */
 #define MAX_DOUBLE 0x1.fffffffffffffp+1023
@@ -298,13 +311,16 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
         uint64_t neg = 0;
 #endif
 #if N_PLANES == 4
-        uint64_t above = 0, below = 0;
+        uint64_t big = 0; /* |sum| > TAU */
 #endif
         int j;
         if (64 * w + 64 <= {P}_N_BITS) {
             uint64_t p0 = 0, p1 = 0, p2 = 0, p3 = 0;
 #if N_PLANES >= 2
             uint64_t n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+#endif
+#if N_PLANES == 4
+            uint64_t g0 = 0, g1 = 0, g2 = 0, g3 = 0;
 #endif
             for (j = 15; j >= 0; --j) {
                 p0 = p0 << 1 | positive(a[j]);
@@ -317,16 +333,19 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
                 n2 = n2 << 1 | negative(a[32 + j]);
                 n3 = n3 << 1 | negative(a[48 + j]);
 #endif
+#if N_PLANES == 4
+                g0 = g0 << 1 | large(a[j]);
+                g1 = g1 << 1 | large(a[16 + j]);
+                g2 = g2 << 1 | large(a[32 + j]);
+                g3 = g3 << 1 | large(a[48 + j]);
+#endif
             }
             pos = p0 | p1 << 16 | p2 << 32 | p3 << 48;
 #if N_PLANES >= 2
             neg = n0 | n1 << 16 | n2 << 32 | n3 << 48;
 #endif
 #if N_PLANES == 4
-            for (j = 63; j >= 0; --j) {
-                above = above << 1 | (uint64_t)(a[j] > TAU);
-                below = below << 1 | (uint64_t)(a[j] < -TAU);
-            }
+            big = g0 | g1 << 16 | g2 << 32 | g3 << 48;
 #endif
         } else {
             for (j = {P}_N_BITS - 64 * w - 1; j >= 0; --j) {
@@ -335,8 +354,7 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
                 neg = neg << 1 | negative(a[j]);
 #endif
 #if N_PLANES == 4
-                above = above << 1 | (uint64_t)(a[j] > TAU);
-                below = below << 1 | (uint64_t)(a[j] < -TAU);
+                big = big << 1 | large(a[j]);
 #endif
             }
         }
@@ -345,8 +363,8 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
         words[N_WORDS + w] = neg;
 #endif
 #if N_PLANES == 4
-        words[2 * N_WORDS + w] = above;
-        words[3 * N_WORDS + w] = below;
+        words[2 * N_WORDS + w] = big & pos;
+        words[3 * N_WORDS + w] = big & neg;
 #endif
     }
     return 0;

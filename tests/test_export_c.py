@@ -459,7 +459,8 @@ def test_c_rows_of_several_chunks_match_python(tmp_path, dtype):
 
 # a driver that includes the model's source and prints its int8 first layer z (stage 2) as
 # exact hexadecimal floats: "w" reads N_PLANES * N_WORDS hexadecimal words per row, "d" reads
-# dense rows (stage 1, then stage 2)
+# dense rows (stage 1, then stage 2); "b" reads dense rows and prints their packed bits
+# (stage 1 alone) in hexadecimal
 _FIRST_LAYER_DRIVER = r"""
 #include <inttypes.h>
 #include <stdio.h>
@@ -467,7 +468,7 @@ _FIRST_LAYER_DRIVER = r"""
 
 int main(int argc, char **argv)
 {
-    const int from_words = argc > 1 && argv[1][0] == 'w';
+    const int from_words = argc > 1 && argv[1][0] == 'w', bits_only = argc > 1 && argv[1][0] == 'b';
     uint64_t words[N_PLANES * N_WORDS];
     double x[PN_N_FEATURES];
     float z[MAX_WIDTH];
@@ -484,6 +485,12 @@ int main(int argc, char **argv)
             if (lsh_words(NULL, x, NULL, PN_N_FEATURES, words) != 0)
                 return 3;
         }
+        if (bits_only) {
+            for (k = 0; k < N_PLANES * N_WORDS; ++k)
+                printf(" %" PRIx64, words[k]);
+            printf("\n");
+            continue;
+        }
         first_layer(words, z);
         for (h = 0; h < WIDTH1; ++h)
             printf(" %a", (double)z[h]);
@@ -493,16 +500,19 @@ int main(int argc, char **argv)
 """
 
 
-def _c_first_layer(compact, tmp_path, words=None, X=None):
-    """The C int8 first layer z (float32) of packed ``words``, or of the dense rows ``X``."""
+def _c_first_layer(compact, tmp_path, words=None, X=None, bits_only=False):
+    """The C int8 first layer z (float32) of packed ``words``, or of the dense rows ``X``; or
+    (``bits_only``) the packed bits (uint64) of the dense rows ``X``."""
     c_path, _ = compact.export_c(tmp_path / "model.c")
     (tmp_path / "first.c").write_text(_FIRST_LAYER_DRIVER)
     exe = build_program([tmp_path / "first.c"], tmp_path / "first", f"-I{tmp_path}")
     if words is not None:
         text, mode = "\n".join(" ".join(f"{int(v):x}" for v in row) for row in words) + "\n", "w"
     else:
-        text, mode = _dense_text(X), "d"
+        text, mode = _dense_text(X), "b" if bits_only else "d"
     out = subprocess.run([str(exe), mode], input=text, check=True, capture_output=True, text=True).stdout
+    if bits_only:
+        return np.array([[int(v, 16) for v in line.split()] for line in out.splitlines()], dtype=np.uint64)
     return np.array([[float.fromhex(v) for v in line.split()] for line in out.splitlines()], dtype=np.float32)
 
 
@@ -603,3 +613,37 @@ def test_c_int8_quinary_matches_python_on_rows_where_each_level_is_largest(int8_
     np.testing.assert_array_equal(got.view(np.int32), expected.view(np.int32))
     (tmp_path / "predict").mkdir()
     _compare(compact, _build(compact, tmp_path / "predict"), X)
+
+
+@needs_cc
+@pytest.mark.parametrize("tau", [0.3, 0.0, 2.0**-1074], ids=["0.3", "zero", "smallest-subnormal"])
+def test_c_quinary_planes_at_sums_equal_to_plus_minus_tau(digits_split, tmp_path, tau):
+    # the C reads |s| > TAU from the bits of s and TAU (as integers); here sums land exactly on
+    # +-tau, one ulp either side, on 0, and far from it: density 1, so a row with one
+    # non-zero x puts +-x in every bit (and two non-zeros x, y put x + y or x - y, etc.)
+    from sklearn_projection._projection import lsh_bits
+
+    X_train, _, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=9, n_bits=10, density=1.0, reading="quinary",
+                                  projection_hidden_layer_sizes=(5,), trainer_hidden_layer_sizes=(16,), max_iter=2,
+                                  random_state=0).fit(X_train, y_train)
+    compact = copy.deepcopy(clf.to_compact("int8"))
+    compact.threshold_ = tau
+    values = [tau, np.nextafter(tau, np.inf), np.nextafter(tau, 0.0), 2 * tau, tau / 2, 1e300, 5e-324, 1.0]
+    rows = []
+    for v in values:
+        for sign in (1.0, -1.0):
+            row = np.zeros(X_train.shape[1])
+            row[3] = sign * v
+            rows.append(row)
+            row = row.copy()
+            row[40] = v / 2 if tau else v  # x + y and x - y: tau + tau / 2 and tau / 2, 0 ...
+            rows.append(row)
+    X = np.array(rows + [np.zeros(X_train.shape[1])])
+    expected = np.asarray(lsh_bits(X, compact.seed_, compact.n_bits_total_, compact.density_, packed=True,
+                                   reading="quinary", threshold=tau))
+    levels = np.asarray(lsh_bits(X, compact.seed_, compact.n_bits_total_, compact.density_, reading="quinary",
+                                 threshold=tau))
+    assert set(np.unique(levels).tolist()) == ({-2, -1, 0, 1, 2} if tau else {-2, 0, 2})
+    got = _c_first_layer(compact, tmp_path, X=X, bits_only=True)
+    np.testing.assert_array_equal(got, expected)
