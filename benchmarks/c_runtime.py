@@ -24,8 +24,9 @@ hashed) one at a time, through a translation unit that includes its ``.c``: ``ls
 (input -> packed bits), ``first_layer`` (bits -> first layer, from bits computed before the
 timing) and ``output`` (the remaining layers and argmax, on a copy of the first layer): where
 the time of a prediction goes, in the same rounds as the peers. With ``--baseline REV``, the
-``first_layer`` of the code generated at ``REV`` is timed too, on the same packed bits (an A/B
-of stage 2 in one binary).
+``lsh_words`` and ``first_layer`` of the code generated at ``REV`` are timed too, the latter on
+the same packed bits (A/Bs of stages 1 and 2 in one binary; both checked to give this
+revision's bits and first layer, bit for bit, on every row).
 
 Ratios are against the C MLP peers of the same binary and run. The C classes of the
 ProjectionNet models must equal Python's ``to_compact("int8").predict`` on every row (dense
@@ -256,14 +257,15 @@ size_t {p}_stage_width(void) {{ return MAX_WIDTH; }}
 # predictors over the stages of model {p}: the packed bits of every row (stage_lsh) and its first
 # layer (stage_first) are computed once before the timing, so that each stage reads its input
 # from memory whatever the order; stage_output copies z first (output overwrites it); {check}:
-# with a baseline, its first layer of every row, which must equal stage_first's bit for bit
+# with a baseline, its packed bits and first layer of every row, which must equal this
+# revision's bit for bit
 _STAGES_HARNESS = """{check_decl}
 int {p}_stage_lsh(const double *x, uint64_t *words);
 void {p}_stage_first(const uint64_t *words, float *z);
 int {p}_stage_output(float *z);
 size_t {p}_stage_n_words(void);
 size_t {p}_stage_width(void);
-static uint64_t *stage_words;
+static uint64_t *stage_words, *stage_words2;
 static float *stage_z, *stage_z2;
 static size_t stage_nw, stage_w;
 static int stage_setup(const Rows *r, size_t n_rows)
@@ -272,9 +274,10 @@ static int stage_setup(const Rows *r, size_t n_rows)
     stage_nw = {p}_stage_n_words();
     stage_w = {p}_stage_width();
     stage_words = malloc(sizeof(uint64_t) * stage_nw * n_rows);
+    stage_words2 = malloc(sizeof(uint64_t) * stage_nw * n_rows);
     stage_z = calloc(stage_w * n_rows, sizeof(float));
     stage_z2 = calloc(stage_w * n_rows, sizeof(float));
-    if (!stage_words || !stage_z || !stage_z2)
+    if (!stage_words || !stage_words2 || !stage_z || !stage_z2)
         return 1;
     for (i = 0; i < n_rows; ++i) {{
         {p}_stage_lsh(r->dense + i * {n_features}, stage_words + i * stage_nw);
@@ -293,16 +296,26 @@ static int stage_output(const Rows *r, size_t i)
 """
 
 STAGES = ("stage_lsh", "stage_first", "stage_output")
+BASELINE_STAGES = ("stage_lsh_baseline", "stage_first_baseline")
 
-# the first layer of the baseline revision's code (prefix {b}) on the same packed bits as
-# stage_first, into its own copy of z; checked equal to stage_first's (bit for bit) before the timing
+# stages 1 and 2 of the baseline revision's code (prefix {b}): its packed bits into their own
+# copy, its first layer on the same packed bits as stage_first into its own copy of z; both
+# checked equal to this revision's (bit for bit) before the timing
 _BASELINE_CHECK_DECL = """
+int {b}_stage_lsh(const double *x, uint64_t *words);
 void {b}_stage_first(const uint64_t *words, float *z);"""
 _BASELINE_CHECK = """
+        {b}_stage_lsh(r->dense + i * {n_features}, stage_words2 + i * stage_nw);
+        if (memcmp(stage_words + i * stage_nw, stage_words2 + i * stage_nw, sizeof(uint64_t) * stage_nw) != 0)
+            return 3;
         {b}_stage_first(stage_words + i * stage_nw, stage_z2 + i * stage_w);
         if (memcmp(stage_z + i * stage_w, stage_z2 + i * stage_w, sizeof(float) * stage_w) != 0)
             return 2;"""
 _BASELINE_STAGE_HARNESS = """
+static int stage_lsh_baseline(const Rows *r, size_t i)
+{{
+    return {b}_stage_lsh(r->dense + i * {n_features}, stage_words2 + i * stage_nw);
+}}
 static int stage_first_baseline(const Rows *r, size_t i)
 {{
     (void)r;
@@ -321,11 +334,11 @@ def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None, basel
     else:
         check = dict(check="", check_decl="")
         if baseline_prefix is not None:
-            check = dict(check=_BASELINE_CHECK.format(b=baseline_prefix),
+            check = dict(check=_BASELINE_CHECK.format(b=baseline_prefix, n_features=n_features),
                          check_decl=_BASELINE_CHECK_DECL.format(b=baseline_prefix))
         funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features, **check))
         if baseline_prefix is not None:
-            funcs.append(_BASELINE_STAGE_HARNESS.format(b=baseline_prefix))
+            funcs.append(_BASELINE_STAGE_HARNESS.format(b=baseline_prefix, n_features=n_features))
     for p in pn_prefixes:
         funcs.append(f"static int {p}_dense(const Rows *r, size_t i) "
                      f"{{ return {p}_predict_dense(r->dense + i * {n_features}, NULL); }}")
@@ -337,7 +350,7 @@ def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None, basel
         funcs.append(f"static int {m}_dense(const Rows *r, size_t i) {{ return {m}(r->dense + i * {n_features}); }}")
         names.append(f"{m}_dense")
     if stage_prefix is not None:
-        names += list(STAGES) + (["stage_first_baseline"] if baseline_prefix is not None else [])
+        names += list(STAGES) + (list(BASELINE_STAGES) if baseline_prefix is not None else [])
     preds = "\n".join(funcs) + (
         f"\n#define N_PREDICTORS {len(names)}\n"
         f"static int (*const PREDICT[N_PREDICTORS])(const Rows *, size_t) = {{{', '.join(names)}}};\n"
@@ -441,7 +454,7 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
             (tmp / "stages_base.c").write_text(_STAGES_TU.format(p="pnbase", P="PNBASE"))
             sources.append((tmp / "stages_base.c", [f"-Dpnbase_{name}=pnbase_stages_{name}"
                                                     for name in ("predict_dense", "predict_sparse", "class_labels")]))
-            stage_names.append("stage_first_baseline")
+            stage_names += BASELINE_STAGES
         harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1], sp_,
                                          "pnbase" if baseline else None)
         (tmp / "harness.c").write_text(harness)
@@ -458,8 +471,8 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
             proc = subprocess.run([str(exe), str(X_test.shape[0]), str(X_test.shape[1]), str(repeats)],
                                   cwd=tmp, capture_output=True, text=True)
             if proc.returncode == 6:
-                raise SystemExit("stage setup failed: out of memory, or (with --baseline) the baseline's first "
-                                 "layer differs from this revision's on some row")
+                raise SystemExit("stage setup failed: out of memory, or (with --baseline) the baseline's packed "
+                                 "bits or first layer differ from this revision's on some row")
             proc.check_returncode()
             out = proc.stdout
             seconds = dict((line.split()[0], float(line.split()[1])) for line in out.splitlines())
@@ -483,6 +496,7 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
             stage_note = {"stage_lsh": "stage 1 alone: input -> packed bits (lsh_words)",
                           "stage_first": "stage 2 alone: packed bits -> first layer (first_layer)",
                           "stage_output": "stage 3 alone: remaining layers + argmax (output; z copied first)",
+                          "stage_lsh_baseline": f"stage 1 alone, code generated by _export_c.py at {baseline}",
                           "stage_first_baseline": f"stage 2 alone, code generated by _export_c.py at {baseline}"}
             for stage in stage_names:
                 rate = X_test.shape[0] / seconds[stage]
