@@ -723,14 +723,54 @@ def first_layer(words, W, bias, scale=None, ternary=False, planes=None):
 
 
 def remaining_layers(z, coefs, intercepts, scales=None):
-    """ReLU, then ``z @ W + b`` for every layer after the first; returns the logits."""
+    """ReLU, then ``z @ W + b`` for every layer after the first (int8: ``(z @ q) * scale +
+    b``); returns the logits (float32).
+
+    Each output is summed in float32 in increasing input order over the inputs the ReLU
+    leaves > 0, exactly as the C export's ``layer_l`` does it (:func:`_layer_rows`), so
+    that Python and C give the same logits bit for bit. (Not numpy's ``@``: BLAS sums in
+    an order of its own, and its worker threads, which spin after a call, took the cores
+    from numba's: with two threads, predict ran slower than with one.)"""
     for layer in range(1, len(coefs)):
-        np.maximum(z, 0, out=z)
-        z = z @ _as_float32(coefs[layer])
-        if scales is not None:
-            z *= scales[layer]
-        z += intercepts[layer]
+        W = _as_float32(coefs[layer])
+        out = np.empty((z.shape[0], W.shape[1]), dtype=np.float32)
+        scale = _NO_SCALE if scales is None else np.ascontiguousarray(scales[layer], dtype=np.float32)
+        _layer_rows(np.ascontiguousarray(z), np.ascontiguousarray(W), scale,
+                    np.ascontiguousarray(intercepts[layer], dtype=np.float32), out)
+        z = out
     return z
+
+
+_NO_SCALE = np.zeros(0, dtype=np.float32)
+
+
+@njit(cache=True)
+def _layer_rows(z, W, scale, bias, out):
+    """``out = ReLU(z) @ W (* scale) + bias`` in float32, row by row: the inputs that the
+    ReLU leaves > 0 are listed first (no branch per input), then each output ``j`` takes
+    ``a * W[k, j]`` over them in increasing ``k``, each step rounded to float32 (a product
+    0 * w would leave a sum that starts at +0 as it is, so skipping them changes nothing);
+    then ``* scale[j]`` (int8 weights; ``scale`` empty otherwise) and ``+ bias[j]``."""
+    n_in = z.shape[1]
+    n_out = W.shape[1]
+    on = np.empty(n_in, dtype=np.int64)
+    sums = np.empty(n_out, dtype=np.float32)
+    scaled = scale.shape[0] > 0
+    for i in range(z.shape[0]):
+        m = 0
+        for k in range(n_in):
+            on[m] = k
+            m += z[i, k] > 0.0
+        for j in range(n_out):
+            sums[j] = 0.0
+        for t in range(m):
+            k = on[t]
+            a = z[i, k]
+            for j in range(n_out):
+                sums[j] += a * W[k, j]
+        for j in range(n_out):
+            s = sums[j] * scale[j] if scaled else sums[j]
+            out[i, j] = s + bias[j]
 
 
 def logits(X, seed, n_bits_total, density, coefs, intercepts, scales=None, reading="binary", threshold=0.0):
