@@ -647,3 +647,31 @@ def test_c_quinary_planes_at_sums_equal_to_plus_minus_tau(digits_split, tmp_path
     assert set(np.unique(levels).tolist()) == ({-2, -1, 0, 1, 2} if tau else {-2, 0, 2})
     got = _c_first_layer(compact, tmp_path, X=X, bits_only=True)
     np.testing.assert_array_equal(got, expected)
+
+
+@needs_cc
+@pytest.mark.parametrize("reading", ["binary", "quinary"])
+def test_c_int8_first_layer_past_65536_bits_is_python_bit_for_bit(digits_split, tmp_path, reading):
+    # the first layer lists its bits in 16-bit entries up to 65 536 bits, in 32-bit ones past
+    # them: 66 000 bits, levels drawn at random (bits past 65 536 in every level) and each level
+    # the largest in turn
+    X_train, _, y_train, _ = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = ProjectionNetClassifier(n_projections=660, n_bits=100, density=0.05, reading=reading,
+                                      projection_hidden_layer_sizes=(3,), trainer_hidden_layer_sizes=(8,), max_iter=1,
+                                      random_state=0).fit(X_train[:200], y_train[:200])
+    compact = clf.to_compact("int8")
+    n_bits = compact.n_bits_total_
+    assert n_bits == 66000
+    rng = np.random.default_rng(0)
+    lo = 0 if reading == "binary" else -2
+    levels = [rng.integers(lo, 3 if reading == "quinary" else 2, n_bits) for _ in range(3)]
+    levels += [np.where(rng.random(n_bits) < 0.6, c, rng.integers(lo, 3 if reading == "quinary" else 2, n_bits))
+               for c in range(lo, 3 if reading == "quinary" else 2)]
+    levels = np.array(levels, dtype=np.int64)
+    words = _pack_levels(levels)[:, : -(-n_bits // 64)] if reading == "binary" else _pack_levels(levels)
+    got = _c_first_layer(compact, tmp_path, words=words)
+    W = compact.coefs_[0].astype(np.int64)
+    reference = (levels @ W).astype(np.float32) * compact.scales_[0] + compact.intercepts_[0]
+    np.testing.assert_array_equal(got.view(np.int32), reference.view(np.int32))
