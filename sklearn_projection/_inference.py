@@ -37,12 +37,11 @@ bit-identical logits by construction.
 
 import numba
 import numpy as np
-from numba import prange
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._hashing import NotFiniteError, trailing_zeros
 from ._network import softmax
-from ._numba import njit, parallel_workers
+from ._numba import in_threads, njit, row_workers
 from ._projection import PLANES, lsh_bits
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -73,7 +72,7 @@ _INT16_BITS = 128
 _TOTAL_MIN_ROWS = 8
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, acc16, acc32, lo, hi):
     """Rows ``lo .. hi-1`` of the int8 gather (one worker's share; scratch ``offsets``,
     ``acc16`` and ``acc32``). Per plane: the set bits' row offsets ``b * H`` are listed in
@@ -326,7 +325,7 @@ if not numba.config.DISABLE_JIT:  # (pure Python runs _rows_int8 and _rows_float
     _subf64, _subf32, _subf16 = (_float_word_adder(n, True) for n in (64, 32, 16))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_float32_words(words, flat, out, n_positive, lo, hi):
     """Rows ``lo .. hi-1`` of the float32 gather, ``flat`` holding the weight rows and
     ``out`` the rows of sums (pre-filled with the bias), both padded with zero columns to
@@ -367,13 +366,6 @@ def _rows_float32_words(words, flat, out, n_positive, lo, hi):
                         _subf16(out, flat, x, base, width, c, a0)
 
 
-@njit(cache=True, parallel=True)
-def _gather_float32_words(words, flat, out, n_positive, n_workers):
-    n = words.shape[0]
-    for wk in prange(n_workers):
-        _rows_float32_words(words, flat, out, n_positive, wk * n // n_workers, (wk + 1) * n // n_workers)
-
-
 def _popcount_intrinsic():
     """An intrinsic ``popcount(x)``: the set bits of the uint64 ``x`` (LLVM's ctpop: one
     ``popcnt`` instruction where the CPU has it)."""
@@ -408,7 +400,7 @@ def _pick(k, a, b, c, d, e):
     return e
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32, levels, lo, hi):
     """Rows ``lo .. hi-1`` of the int8 gather, ``flat`` holding the weight rows padded
     with zero columns to a width a multiple of :data:`_LANES_MIN`; scratch ``acc32`` (five
@@ -525,7 +517,7 @@ def _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32,
                 out[i, h] += np.int32(s)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _rows_float32(words, flat, out, n_positive, offsets, lo, hi):
     """Rows ``lo .. hi-1`` of the float32 gather: per plane, the set bits' row offsets
     listed in increasing b, then each weight row added (subtracted for the negative
@@ -562,35 +554,6 @@ def _rows_float32(words, flat, out, n_positive, offsets, lo, hi):
                 t += 1
 
 
-# The parallel kernels only split the rows among the workers: a parallel region costs
-# seconds to compile, so the work lives in the serial functions above.
-@njit(cache=True, parallel=True)
-def _gather_int8(words, flat, out, z, scale, bias, total, n_positive, offsets, acc16, acc32):
-    n = words.shape[0]
-    n_workers = offsets.shape[0]
-    for wk in prange(n_workers):
-        _rows_int8(words, flat, out, z, scale, bias, total, n_positive, offsets[wk], acc16[wk], acc32[wk],
-                   wk * n // n_workers, (wk + 1) * n // n_workers)
-
-
-@njit(cache=True, parallel=True)
-def _gather_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32, levels):
-    n = words.shape[0]
-    n_workers = acc32.shape[0]
-    for wk in prange(n_workers):
-        _rows_int8_words(words, flat, out, z, scale, bias, total, n_positive, acc32[wk], levels[wk],
-                         wk * n // n_workers, (wk + 1) * n // n_workers)
-
-
-@njit(cache=True, parallel=True)
-def _gather_float32(words, flat, out, n_positive, offsets):
-    n = words.shape[0]
-    n_workers = offsets.shape[0]
-    for wk in prange(n_workers):
-        _rows_float32(words, flat, out, n_positive, offsets[wk], wk * n // n_workers, (wk + 1) * n // n_workers)
-    return out
-
-
 def gather_first_layer(words, weights, out, ternary=False, planes=None):
     """``out[i] += sum of weights[b] over the set bits b of words[i]``, in increasing b.
 
@@ -615,18 +578,14 @@ def gather_first_layer(words, weights, out, ternary=False, planes=None):
         sums = out if stride == out.shape[1] and out.flags.c_contiguous else np.zeros((out.shape[0], stride), np.float32)
         if sums is not out:
             sums[:, : out.shape[1]] = out
-        if n_workers == 1:  # no parallel region to launch (a few rows, or one thread)
-            _rows_float32_words(words, flat, sums, n_words, 0, words.shape[0])
-        else:
-            _gather_float32_words(words, flat, sums, n_words, n_workers)
+        in_threads(lambda w, lo, hi: _rows_float32_words(words, flat, sums, n_words, lo, hi), words.shape[0], n_workers)
         if sums is not out:
             out[:] = sums[:, : out.shape[1]]
         return out
     flat = np.ascontiguousarray(weights).reshape(-1)
-    if n_workers == 1:  # no parallel region to launch (a few rows, or one thread)
-        _rows_float32(words, flat, out, n_words, offsets[0], 0, words.shape[0])
-        return out
-    return _gather_float32(words, flat, out, n_words, offsets)
+    in_threads(lambda w, lo, hi: _rows_float32(words, flat, out, n_words, offsets[w], lo, hi), words.shape[0],
+               n_workers)
+    return out
 
 
 def _padded_rows(weights):
@@ -660,7 +619,7 @@ def _gather_setup(words, planes):
             raise ValueError(f"quinary words hold four planes, got a width of {n_words}, not a multiple of 4.")
         n_words //= planes
     words = np.ascontiguousarray(words)
-    n_workers = max(1, parallel_workers(words.shape[0]))
+    n_workers = row_workers(words.shape[0])
     return words, n_words, n_workers, np.empty((n_workers, 64 * n_words), dtype=np.uint64)
 
 
@@ -678,19 +637,13 @@ def _gather_int8_rows(words, weights, out, z, scale, bias, planes):
         flat, stride = _padded_rows(weights)  # zero columns up to a multiple of 16
         acc32 = np.empty((n_workers, 5 * stride), dtype=np.int32)  # one row per level
         levels = np.zeros((n_workers, 2, 5 * (n_words + 1)), dtype=np.uint64)  # a row's words of each level
-        if n_workers == 1:  # no parallel region to launch
-            _rows_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32[0], levels[0], 0,
-                             words.shape[0])
-        else:
-            _gather_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32, levels)
+        in_threads(lambda w, lo, hi: _rows_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32[w],
+                                                      levels[w], lo, hi), words.shape[0], n_workers)
         return
     acc16 = np.empty((n_workers, width), dtype=np.int16)
     acc32 = np.empty((n_workers, width), dtype=np.int32)
-    if n_workers == 1:  # no parallel region to launch
-        _rows_int8(words, flat, out, z, scale, bias, total, n_words, offsets[0], acc16[0], acc32[0], 0,
-                   words.shape[0])
-    else:
-        _gather_int8(words, flat, out, z, scale, bias, total, n_words, offsets, acc16, acc32)
+    in_threads(lambda w, lo, hi: _rows_int8(words, flat, out, z, scale, bias, total, n_words, offsets[w], acc16[w],
+                                            acc32[w], lo, hi), words.shape[0], n_workers)
 
 
 def _as_float32(W):

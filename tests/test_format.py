@@ -655,7 +655,11 @@ def test_version_2_files_load_as_binary_models(dtype):
     expected = np.load(DATA / "compact_v2_expected.npz")
     model = CompactProjectionClassifier.from_bytes(data)
     assert model.reading_ == "binary" and model.dtype_ == dtype
-    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected[f"proba_{dtype}"])
+    # the same classes; the probabilities to float32 rounding: the layers after the first
+    # are now summed in a fixed order (the C export's), not numpy's (BLAS's) order of then
+    proba = model.predict_proba(expected["X"])
+    np.testing.assert_array_equal(proba.argmax(axis=1), expected[f"proba_{dtype}"].argmax(axis=1))
+    np.testing.assert_allclose(proba, expected[f"proba_{dtype}"], rtol=0, atol=2e-6)
     again = model.to_bytes()
     assert struct.unpack_from("<I", again, 8)[0] == FORMAT_VERSION == 5
     # version 4 = version 2 plus the reading byte after the dtype byte and the text byte
@@ -798,7 +802,9 @@ def test_version_3_files_load_as_models_of_numeric_input():
     expected = np.load(DATA / "compact_v3_expected.npz")
     model = CompactProjectionClassifier.from_bytes(data)
     assert model.reading_ == "ternary" and model.dtype_ == "int8" and model.hasher_ is None
-    np.testing.assert_array_equal(model.predict_proba(expected["X"]), expected["proba"])
+    proba = model.predict_proba(expected["X"])  # (the same classes; probabilities as in the v2 test)
+    np.testing.assert_array_equal(proba.argmax(axis=1), expected["proba"].argmax(axis=1))
+    np.testing.assert_allclose(proba, expected["proba"], rtol=0, atol=2e-6)
     again = model.to_bytes()
     text_at = len(_body_of(again)) - _weight_bytes(model) - 1
     v4 = _body_of(again)
