@@ -81,10 +81,12 @@ def run(cache_dir, probe=PROBE):
 
 
 def _table(rows):
+    """A Markdown table: one row per process, one column per timing (seconds)."""
     keys = [k for k in rows[0][1] if k != "reading"]
-    print(f"{'process':32s}" + "".join(f"{k:>22s}" for k in keys))
+    print("| process | " + " | ".join(keys) + " |")
+    print("|---|" + "---:|" * len(keys))
     for name, r in rows:
-        print(f"{name:32s}" + "".join(f"{r[k]:22.3f}" for k in keys))
+        print(f"| {name} | " + " | ".join(f"{r[k]:.3f}" for k in keys) + " |")
 
 
 def main(argv=None):

@@ -287,6 +287,65 @@ def _stream_adder(lanes):
     return add_stream
 
 
+def _layer_adder(lanes):
+    """An intrinsic ``add(sums, z, flat, z0, n_in, width, c)``: ``sums[c ...] = sum over k of
+    ReLU(z[z0 + k]) * flat[k * width + c ...]`` for the float32 columns ``c .. c+lanes-1``,
+    ``k`` increasing from 0 to ``n_in - 1``, the sums held in vector registers from +0,
+    each product and each addition rounded to float32 (plain IEEE ``fmul``/``fadd``, no
+    fused multiply-add). An input the ReLU zeroes adds a product +-0, which leaves a sum
+    as it is (a sum that starts at +0 is never -0): the same sums as skipping it, as the C
+    export's ``layer_l`` does. A counted loop, no branch per input.
+    """
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def add_layer(typingctx, sums, z, flat, z0, n_in, width, c):
+        def codegen(context, builder, signature, args):
+            out = context.make_array(signature.args[0])(context, builder, args[0])
+            zs = context.make_array(signature.args[1])(context, builder, args[1])
+            weights = context.make_array(signature.args[2])(context, builder, args[2])
+            z0, n_in, width, c = args[3:]
+            i64 = ir.IntType(64)
+            f32 = ir.FloatType()
+            vec_t = ir.VectorType(f32, lanes)
+            zero = ir.Constant(vec_t, None)
+            entry = builder.block
+            loop = builder.append_basic_block("layer_inputs")
+            done = builder.append_basic_block("layer_done")
+            builder.cbranch(builder.icmp_unsigned("!=", n_in, ir.Constant(i64, 0)), loop, done)
+            builder.position_at_end(loop)
+            k = builder.phi(i64)
+            acc = builder.phi(vec_t)
+            a = builder.load(builder.gep(zs.data, [builder.add(z0, k)]))
+            a = builder.select(builder.fcmp_ordered(">", a, ir.Constant(f32, 0.0)), a, ir.Constant(f32, 0.0))
+            splat = builder.shuffle_vector(builder.insert_element(ir.Constant(vec_t, ir.Undefined), a,
+                                                                  ir.Constant(ir.IntType(32), 0)),
+                                           ir.Constant(vec_t, ir.Undefined),
+                                           ir.Constant(ir.VectorType(ir.IntType(32), lanes), [0] * lanes))
+            row = builder.gep(weights.data, [builder.add(builder.mul(k, width), c)])
+            w = builder.load(builder.bitcast(row, vec_t.as_pointer()), align=4)
+            new_acc = builder.fadd(acc, builder.fmul(splat, w))
+            k_next = builder.add(k, ir.Constant(i64, 1))
+            k.add_incoming(ir.Constant(i64, 0), entry)
+            k.add_incoming(k_next, loop)
+            acc.add_incoming(zero, entry)
+            acc.add_incoming(new_acc, loop)
+            builder.cbranch(builder.icmp_unsigned("<", k_next, n_in), loop, done)
+            builder.position_at_end(done)
+            total = builder.phi(vec_t)
+            total.add_incoming(zero, entry)
+            total.add_incoming(new_acc, loop)
+            target = builder.bitcast(builder.gep(out.data, [c]), vec_t.as_pointer())
+            builder.store(total, target, align=4)
+            return context.get_dummy_value()
+
+        return types.void(sums, z, flat, z0, n_in, width, c), codegen
+
+    return add_layer
+
+
 def _float_word_adder(lanes, subtract):
     """An intrinsic ``add(out, flat, x, base, width, c, a0)``: for the set bits ``b`` of
     the uint64 word ``x``, in increasing b, the float32 weight columns ``c .. c+lanes-1``
@@ -321,6 +380,7 @@ def _float_word_adder(lanes, subtract):
 
 if not numba.config.DISABLE_JIT:  # (pure Python runs _rows_int8 and _rows_float32 instead)
     _add_stream64, _add_stream32, _add_stream16 = _stream_adder(64), _stream_adder(32), _stream_adder(16)
+    _add_layer16 = _layer_adder(16)
     _addf64, _addf32, _addf16 = (_float_word_adder(n, False) for n in (64, 32, 16))
     _subf64, _subf32, _subf16 = (_float_word_adder(n, True) for n in (64, 32, 16))
 
@@ -682,14 +742,20 @@ def remaining_layers(z, coefs, intercepts, scales=None):
     Each output is summed in float32 in increasing input order over the inputs the ReLU
     leaves > 0, exactly as the C export's ``layer_l`` does it (:func:`_layer_rows`), so
     that Python and C give the same logits bit for bit. (Not numpy's ``@``: BLAS sums in
-    an order of its own, and its worker threads, which spin after a call, took the cores
-    from numba's: with two threads, predict ran slower than with one.)"""
+    an order of its own, which may differ between machines, and its worker threads,
+    which spin after a call, competed with the row kernels' threads.)"""
     for layer in range(1, len(coefs)):
         W = _as_float32(coefs[layer])
-        out = np.empty((z.shape[0], W.shape[1]), dtype=np.float32)
+        n_out = W.shape[1]
+        flat, stride = _padded_rows(W)
+        out = np.empty((z.shape[0], n_out), dtype=np.float32)
         scale = _NO_SCALE if scales is None else np.ascontiguousarray(scales[layer], dtype=np.float32)
-        _layer_rows(np.ascontiguousarray(z), np.ascontiguousarray(W), scale,
-                    np.ascontiguousarray(intercepts[layer], dtype=np.float32), out)
+        bias = np.ascontiguousarray(intercepts[layer], dtype=np.float32)
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        if _WORD_KERNEL:
+            _layer_rows_vector(z.reshape(-1), z.shape[1], flat, stride, scale, bias, out)
+        else:
+            _layer_rows(z, W, scale, bias, out)
         z = out
     return z
 
@@ -697,13 +763,34 @@ def remaining_layers(z, coefs, intercepts, scales=None):
 _NO_SCALE = np.zeros(0, dtype=np.float32)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def _layer_rows_vector(z, n_in, flat, stride, scale, bias, out):
+    """:func:`_layer_rows`, 16 outputs at a time in vector registers (:func:`_layer_adder`;
+    ``flat`` the weight rows padded with zero columns to ``stride``, a multiple of 16)."""
+    n_out = out.shape[1]
+    sums = np.empty(stride, dtype=np.float32)
+    scaled = scale.shape[0] > 0
+    width = np.uint64(stride)
+    n = np.uint64(n_in)
+    for i in range(out.shape[0]):
+        z0 = np.uint64(i * n_in)
+        c = np.uint64(0)
+        while c < width:
+            _add_layer16(sums, z, flat, z0, n, width, c)
+            c += np.uint64(16)
+        for j in range(n_out):
+            s = sums[j] * scale[j] if scaled else sums[j]
+            out[i, j] = s + bias[j]
+
+
+@njit(cache=True, nogil=True)
 def _layer_rows(z, W, scale, bias, out):
     """``out = ReLU(z) @ W (* scale) + bias`` in float32, row by row: the inputs that the
     ReLU leaves > 0 are listed first (no branch per input), then each output ``j`` takes
     ``a * W[k, j]`` over them in increasing ``k``, each step rounded to float32 (a product
     0 * w would leave a sum that starts at +0 as it is, so skipping them changes nothing);
-    then ``* scale[j]`` (int8 weights; ``scale`` empty otherwise) and ``+ bias[j]``."""
+    then ``* scale[j]`` (int8 weights; ``scale`` empty otherwise) and ``+ bias[j]``. Pure
+    Python (``NUMBA_DISABLE_JIT``) runs this; compiled, :func:`_layer_rows_vector`."""
     n_in = z.shape[1]
     n_out = W.shape[1]
     on = np.empty(n_in, dtype=np.int64)
