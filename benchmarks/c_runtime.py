@@ -23,7 +23,10 @@ The same binary also times the three stages of the default model (density "auto"
 hashed) one at a time, through a translation unit that includes its ``.c``: ``lsh_words``
 (input -> packed bits), ``first_layer`` (bits -> first layer, from bits computed before the
 timing) and ``output`` (the remaining layers and argmax, on a copy of the first layer): where
-the time of a prediction goes, in the same rounds as the peers.
+the time of a prediction goes, in the same rounds as the peers. With ``--baseline REV``, the
+``lsh_words`` and ``first_layer`` of the code generated at ``REV`` are timed too, the latter on
+the same packed bits (A/Bs of stages 1 and 2 in one binary; both checked to give this
+revision's bits and first layer, bit for bit, on every row).
 
 Ratios are against the C MLP peers of the same binary and run. The C classes of the
 ProjectionNet models must equal Python's ``to_compact("int8").predict`` on every row (dense
@@ -255,8 +258,10 @@ size_t {p}_stage_width(void) {{ return MAX_WIDTH; }}
 
 # predictors over the stages of model {p}: the packed bits of every row (stage_lsh) and its first
 # layer (stage_first) are computed once before the timing, so that each stage reads its input
-# from memory whatever the order; stage_output copies z first (output overwrites it)
-_STAGES_HARNESS = """
+# from memory whatever the order; stage_output copies z first (output overwrites it); {check}:
+# with a baseline, its packed bits and first layer of every row, which must equal this
+# revision's bit for bit
+_STAGES_HARNESS = """{check_decl}
 int {p}_stage_lsh(const double *x, uint64_t *words);
 void {p}_stage_first(const uint64_t *words, float *z);
 int {p}_stage_output(float *z);
@@ -272,14 +277,13 @@ static int stage_setup(const Rows *r, size_t n_rows)
     stage_w = {p}_stage_width();
     stage_words = malloc(sizeof(uint64_t) * stage_nw * n_rows);
     stage_words2 = malloc(sizeof(uint64_t) * stage_nw * n_rows);
-    stage_z = malloc(sizeof(float) * stage_w * n_rows);
-    stage_z2 = malloc(sizeof(float) * stage_w * n_rows);
+    stage_z = calloc(stage_w * n_rows, sizeof(float));
+    stage_z2 = calloc(stage_w * n_rows, sizeof(float));
     if (!stage_words || !stage_words2 || !stage_z || !stage_z2)
         return 1;
-    {base_check}
     for (i = 0; i < n_rows; ++i) {{
         {p}_stage_lsh(r->dense + i * {n_features}, stage_words + i * stage_nw);
-        {p}_stage_first(stage_words + i * stage_nw, stage_z + i * stage_w);
+        {p}_stage_first(stage_words + i * stage_nw, stage_z + i * stage_w);{check}
     }}
     return 0;
 }}
@@ -294,27 +298,54 @@ static int stage_output(const Rows *r, size_t i)
 """
 
 STAGES = ("stage_lsh", "stage_first", "stage_output")
+BASELINE_STAGES = ("stage_lsh_baseline", "stage_first_baseline")
+
+# stages 1 and 2 of the baseline revision's code (prefix {b}): its packed bits into their own
+# copy, its first layer on the same packed bits as stage_first into its own copy of z; both
+# checked equal to this revision's (bit for bit) before the timing; the packed bits only when
+# both use the same projection hash (a baseline of another hash version computes other bits
+# with the same work per row)
+_BASELINE_CHECK_DECL = """
+int {b}_stage_lsh(const double *x, uint64_t *words);
+void {b}_stage_first(const uint64_t *words, float *z);"""
+_BASELINE_CHECK_BITS = """
+        {b}_stage_lsh(r->dense + i * {n_features}, stage_words2 + i * stage_nw);
+        if (memcmp(stage_words + i * stage_nw, stage_words2 + i * stage_nw, sizeof(uint64_t) * stage_nw) != 0)
+            return 3;"""
+_BASELINE_CHECK = """
+        {b}_stage_first(stage_words + i * stage_nw, stage_z2 + i * stage_w);
+        if (memcmp(stage_z + i * stage_w, stage_z2 + i * stage_w, sizeof(float) * stage_w) != 0)
+            return 2;"""
+_BASELINE_STAGE_HARNESS = """
+static int stage_lsh_baseline(const Rows *r, size_t i)
+{{
+    return {b}_stage_lsh(r->dense + i * {n_features}, stage_words2 + i * stage_nw);
+}}
+static int stage_first_baseline(const Rows *r, size_t i)
+{{
+    (void)r;
+    {b}_stage_first(stage_words + i * stage_nw, stage_z2 + i * stage_w);
+    return 0;
+}}
+"""
 
 
-def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None, base_stage_prefix=None):
-    """The harness; with ``base_stage_prefix`` (a model of the same size, exported by another
-    revision) also ``stage_lsh_base``, its stage 1 timed like ``stage_lsh``."""
+def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None, baseline_prefix=None,
+                    baseline_same_hash=True):
     headers = [f'#include "{p}.h"' for p in pn_prefixes]
     headers += [f"int {m}(const double *x);" for m in mlp_names]
     funcs, names = [], []
     if stage_prefix is None:
         funcs.append("static int stage_setup(const Rows *r, size_t n_rows) { (void)r; (void)n_rows; return 0; }")
     else:
-        base_check = ""
-        if base_stage_prefix is not None:
-            b = base_stage_prefix
-            funcs.append(f"int {b}_stage_lsh(const double *x, uint64_t *words);\n"
-                         f"size_t {b}_stage_n_words(void);")
-            base_check = f"if ({b}_stage_n_words() != stage_nw)\n        return 1;"
-        funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features, base_check=base_check))
-        if base_stage_prefix is not None:
-            funcs.append(f"static int stage_lsh_base(const Rows *r, size_t i) {{ return {base_stage_prefix}_stage_lsh("
-                         f"r->dense + i * {n_features}, stage_words2 + i * stage_nw); }}")
+        check = dict(check="", check_decl="")
+        if baseline_prefix is not None:
+            bits = _BASELINE_CHECK_BITS if baseline_same_hash else ""
+            check = dict(check=(bits + _BASELINE_CHECK).format(b=baseline_prefix, n_features=n_features),
+                         check_decl=_BASELINE_CHECK_DECL.format(b=baseline_prefix))
+        funcs.append(_STAGES_HARNESS.format(p=stage_prefix, n_features=n_features, **check))
+        if baseline_prefix is not None:
+            funcs.append(_BASELINE_STAGE_HARNESS.format(b=baseline_prefix, n_features=n_features))
     for p in pn_prefixes:
         funcs.append(f"static int {p}_dense(const Rows *r, size_t i) "
                      f"{{ return {p}_predict_dense(r->dense + i * {n_features}, NULL); }}")
@@ -326,9 +357,7 @@ def _harness_source(pn_prefixes, mlp_names, n_features, stage_prefix=None, base_
         funcs.append(f"static int {m}_dense(const Rows *r, size_t i) {{ return {m}(r->dense + i * {n_features}); }}")
         names.append(f"{m}_dense")
     if stage_prefix is not None:
-        names += list(STAGES)
-    if base_stage_prefix is not None:
-        names.append("stage_lsh_base")
+        names += list(STAGES) + (list(BASELINE_STAGES) if baseline_prefix is not None else [])
     preds = "\n".join(funcs) + (
         f"\n#define N_PREDICTORS {len(names)}\n"
         f"static int (*const PREDICT[N_PREDICTORS])(const Rows *, size_t) = {{{', '.join(names)}}};\n"
@@ -442,13 +471,14 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
         (tmp / "stages.c").write_text(_STAGES_TU.format(p=sp_, P=sp_.upper()))
         renamed = [f"-D{sp_}_{name}={sp_}_stages_{name}" for name in ("predict_dense", "predict_sparse", "class_labels")]
         sources.append((tmp / "stages.c", renamed))
-        base_sp = "pnbase" if baseline else None
-        if baseline:  # the baseline's stage 1 too, in a translation unit of its own
-            (tmp / "stages_base.c").write_text(_STAGES_TU.format(p=base_sp, P=base_sp.upper()))
-            sources.append((tmp / "stages_base.c", [f"-D{base_sp}_{name}={base_sp}_stages_{name}" for name in
-                                                    ("predict_dense", "predict_sparse", "class_labels")]))
+        stage_names = list(STAGES)
+        if baseline:  # the baseline's first layer, on the same bits
+            (tmp / "stages_base.c").write_text(_STAGES_TU.format(p="pnbase", P="PNBASE"))
+            sources.append((tmp / "stages_base.c", [f"-Dpnbase_{name}=pnbase_stages_{name}"
+                                                    for name in ("predict_dense", "predict_sparse", "class_labels")]))
+            stage_names += BASELINE_STAGES
         harness, names = _harness_source(list(prefixes.values()), ["mlp_float32", "mlp_int8"], X_test.shape[1], sp_,
-                                         base_sp)
+                                         "pnbase" if baseline else None, not other_hash)
         (tmp / "harness.c").write_text(harness)
         for build in builds:
             flags = BUILDS[build]
@@ -460,8 +490,13 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
             exe = tmp / "harness"
             subprocess.run([cc, "-std=c99", "-D_POSIX_C_SOURCE=199309L", *flags, "harness.c", *objs,
                             "-o", str(exe), "-lm"], check=True, cwd=tmp)
-            out = subprocess.run([str(exe), str(X_test.shape[0]), str(X_test.shape[1]), str(repeats)],
-                                 check=True, cwd=tmp, capture_output=True, text=True).stdout
+            proc = subprocess.run([str(exe), str(X_test.shape[0]), str(X_test.shape[1]), str(repeats)],
+                                  cwd=tmp, capture_output=True, text=True)
+            if proc.returncode == 6:
+                raise SystemExit("stage setup failed: out of memory, or (with --baseline) the baseline's packed "
+                                 "bits or first layer differ from this revision's on some row")
+            proc.check_returncode()
+            out = proc.stdout
             seconds = dict((line.split()[0], float(line.split()[1])) for line in out.splitlines())
             classes = np.fromfile(tmp / "classes.bin", dtype=np.int32).reshape(len(names), -1)
             by_name = dict(zip(names, classes))
@@ -486,11 +521,10 @@ def run(quick=False, repeats=None, builds=None, trained=None, baseline=None):
                                                               4)))
             stage_note = {"stage_lsh": "stage 1 alone: input -> packed bits (lsh_words)",
                           "stage_first": "stage 2 alone: packed bits -> first layer (first_layer)",
-                          "stage_output": "stage 3 alone: remaining layers + argmax (output; z copied first)"}
-            if baseline:
-                stage_note["stage_lsh_base"] = (f"stage 1 alone: input -> packed bits (lsh_words), code generated "
-                                                f"at {baseline}")
-            for stage in STAGES + (("stage_lsh_base",) if baseline else ()):
+                          "stage_output": "stage 3 alone: remaining layers + argmax (output; z copied first)",
+                          "stage_lsh_baseline": f"stage 1 alone, code generated by _export_c.py at {baseline}",
+                          "stage_first_baseline": f"stage 2 alone, code generated by _export_c.py at {baseline}"}
+            for stage in stage_names:
                 rate = X_test.shape[0] / seconds[stage]
                 results.append(dict(
                     build=build, predictor=f"ProjectionNet h64 int8, density {stage_label}, {stage_note[stage]}",

@@ -62,21 +62,19 @@ vectorised pass of ``x != 0`` builds a 64-bit mask, and its set bits are visited
 increasing order by their trailing-zero count.
 
 The functions here are pure functions over arrays; validation happens in the callers.
-The parallel kernels allocate nothing: every array they write, output or scratch, is
-allocated by the caller (:func:`~sklearn_projection._projection.lsh_bits`) before the
-parallel region. numba does not carry an exception raised inside a parallel region back
-to the caller (the ``workqueue`` layer loses it, OpenMP reports at best a
-``SystemError``), so a failed allocation there used to leave rows of all-zero bits; a
-failed allocation in numpy raises ``MemoryError``.
+The row kernels are serial and release the GIL: :func:`dense_bits` and :func:`csr_bits`
+split the rows among worker threads (:func:`~sklearn_projection._numba.in_threads`),
+each with its own scratch. They allocate nothing: every array they write, output or
+scratch, is allocated by the caller (:func:`~sklearn_projection._projection.lsh_bits`)
+with numpy, after a memory check, so a failed allocation raises ``MemoryError`` there.
 """
 
 import functools
 
 import numba
 import numpy as np
-from numba import prange
 
-from ._numba import njit
+from ._numba import in_threads, njit, parallel_workers
 
 if numba.config.DISABLE_JIT:  # the kernels run as Python over numpy scalars
 
@@ -194,12 +192,12 @@ def column_entry(h, lo, hi, pmask, pbits):
 # group's rest, is another exit per column for the branch predictor.)
 
 
-@njit(cache=True, parallel=True)
-def fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, value):
-    """Fill ``bit_index`` and ``value`` (n_features x K) with the columns of P (see
-    :func:`projection_columns`)."""
+@njit(cache=True, nogil=True)
+def fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, value, lo, hi):
+    """Fill the rows ``lo .. hi-1`` of ``bit_index`` and ``value`` (n_features x K) with the
+    columns of P (see :func:`projection_columns`)."""
     pmask = (_ONE << pbits) - _ONE
-    for f in prange(bit_index.shape[0]):
+    for f in range(lo, hi):
         key = feature_key(seed, f)
         r = column_row(key, frac)
         k = k0 + r
@@ -221,6 +219,10 @@ def fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, valu
             value[f, j] = 0.0
 
 
+# columns per worker of projection_columns (a column is a few hashes: ~10 us per 1000)
+_COLUMNS_PER_THREAD = 1 << 14
+
+
 def entries_per_column(frac, k0, starts):
     """K: the most non-zeros any column has (ceil of B * density, or floor when exact)."""
     return int(k0) + (1 if frac else 0)
@@ -237,7 +239,9 @@ def projection_columns(n_features, seed, frac, k0, starts, per_hash, fbits, pbit
     K = entries_per_column(frac, k0, starts)
     bit_index = np.empty((n_features, K), dtype=np.uint32)
     value = np.empty((n_features, K), dtype=np.float64)
-    fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, value)
+    n_workers = max(1, min(parallel_workers(n_features), n_features // _COLUMNS_PER_THREAD))
+    in_threads(lambda w, lo, hi: fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, value,
+                                              lo, hi), n_features, n_workers)
     return bit_index, value
 
 
@@ -449,13 +453,9 @@ def dense_bits(X, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
     the same pass over ``X`` (every non-finite value is a non-zero the kernel visits), so
     a caller may skip checking ``X`` for them first: a separate pass over a large ``X``
     costs about as much as reading it here (on 10k MNIST rows, 3.4 ms of a 21 ms
-    predict). Arguments as :func:`dense_bits_kernel`.
+    predict). Arguments as :func:`dense_bits_count`.
     """
-    if acc.shape[0] == 1:  # one worker: no parallel region to launch (a few rows, one thread)
-        n_not_finite = _dense_rows(X, columns, spec, packed, reading, out8, out64, acc[0], 0, X.shape[0],
-                                   tau)
-    else:
-        n_not_finite = dense_bits_kernel(X, columns, spec, packed, reading, out8, out64, acc, tau)
+    n_not_finite = dense_bits_count(X, columns, spec, packed, reading, out8, out64, acc, tau)
     if n_not_finite:
         raise NotFiniteError(
             f"X holds NaN or infinity in {n_not_finite} of its {X.shape[0]} rows: the random "
@@ -463,29 +463,25 @@ def dense_bits(X, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
         )
 
 
-@njit(cache=True, parallel=True)
-def dense_bits_kernel(X, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
-    """The kernel of :func:`dense_bits`; returns the number of rows holding NaN or an
+def dense_bits_count(X, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
+    """The work of :func:`dense_bits`; returns the number of rows holding NaN or an
     infinity (their bits are left meaningless).
 
     ``columns`` is :func:`projection_columns` for every feature, or :data:`NO_COLUMNS` to
     hash each non-zero's column where it is used; ``spec`` is :func:`projection_spec`.
     Scratch, allocated by the caller: ``acc`` (workers x n_bits_total float64); rows are
-    split into ``acc.shape[0]`` contiguous ranges, one per parallel worker (a row's
-    non-zeros are found in registers, 64 features at a time: no other scratch).
+    split into ``acc.shape[0]`` contiguous ranges, one per worker thread
+    (:func:`~sklearn_projection._numba.in_threads`; a row's non-zeros are found in
+    registers, 64 features at a time: no other scratch).
     """
-    n = X.shape[0]
-    n_workers = acc.shape[0]
-    n_not_finite = 0
-    for w in prange(n_workers):
-        n_not_finite += _dense_rows(X, columns, spec, packed, reading, out8, out64, acc[w],
-                                    w * n // n_workers, (w + 1) * n // n_workers, tau)
-    return n_not_finite
+    return sum(in_threads(
+        lambda w, lo, hi: _dense_rows(X, columns, spec, packed, reading, out8, out64, acc[w], lo, hi, tau),
+        X.shape[0], acc.shape[0],
+    ))
 
 
-# The parallel kernels only split the rows among the workers: a parallel region costs
-# seconds to compile, so the work lives in serial functions.
-@njit(cache=True)
+# The row kernels: serial, and without the GIL, so that worker threads run them at once.
+@njit(cache=True, nogil=True)
 def _dense_rows(X, columns, spec, packed, reading, out8, out64, acc, lo, hi, tau):
     bit_index, value = columns
     seed, frac, k0, starts, per_hash, fbits, pbits = spec
@@ -517,26 +513,32 @@ def csr_abs_sums(data, indices, row_ptr, spec, out):
             acc[b] = abs(acc[b])
 
 
+@njit(cache=True, nogil=True)
+def dense_abs_sums(X, spec, out):
+    """``out[i] = |sums|`` of dense row ``i``: as :func:`csr_abs_sums` (the same sums), with
+    the row kernel the dense bits use, so a process that only sees dense data compiles no
+    sparse kernel for the threshold."""
+    seed, frac, k0, starts, per_hash, fbits, pbits = spec
+    bit_index = np.zeros((0, 0), dtype=np.uint32)
+    value = np.zeros((0, 0), dtype=np.float64)
+    for i in range(out.shape[0]):
+        acc = out[i]
+        _dense_row(acc, X[i], bit_index, value, seed, frac, k0, starts, per_hash, fbits, pbits, 1.0)
+        for b in range(acc.shape[0]):
+            acc[b] = abs(acc[b])
+
+
 def csr_bits(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
-    """As :func:`dense_bits` for CSR rows (sorted, no duplicates; not checked for NaN)."""
-    if acc.shape[0] == 1:  # one worker: no parallel region to launch
-        _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc[0],
-                  0, row_ptr.shape[0] - 1, tau)
-    else:
-        csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, tau)
+    """As :func:`dense_bits` for CSR rows (sorted, no duplicates; not checked for NaN);
+    rows split among ``acc.shape[0]`` worker threads."""
+    in_threads(
+        lambda w, first, last: _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64,
+                                         acc[w], first, last, tau),
+        row_ptr.shape[0] - 1, acc.shape[0],
+    )
 
 
-@njit(cache=True, parallel=True)
-def csr_bits_kernel(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, tau=0.0):
-    """The kernel of :func:`csr_bits`: rows split among ``acc.shape[0]`` workers."""
-    n = row_ptr.shape[0] - 1
-    n_workers = acc.shape[0]
-    for w in prange(n_workers):
-        _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc[w],
-                  w * n // n_workers, (w + 1) * n // n_workers, tau)
-
-
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out64, acc, first, last, tau):
     bit_index, value = columns
     seed, frac, k0, starts, per_hash, fbits, pbits = spec
@@ -548,9 +550,9 @@ def _csr_rows(data, indices, row_ptr, columns, spec, packed, reading, out8, out6
         _store(acc, out8, out64, i, packed, reading, tau)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _pack_bits(bits, out):
-    for i in prange(bits.shape[0]):
+    for i in range(bits.shape[0]):
         for b in range(bits.shape[1]):
             if bits[i, b]:
                 out[i, b >> 6] |= np.uint64(1) << np.uint64(b & 63)
@@ -564,9 +566,9 @@ def pack_bits(bits):
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _unpack_bits(words, out):
-    for i in prange(out.shape[0]):
+    for i in range(out.shape[0]):
         for b in range(out.shape[1]):
             out[i, b] = (words[i, b >> 6] >> np.uint64(b & 63)) & np.uint64(1)
 

@@ -1,9 +1,16 @@
-"""The njit wrapper every kernel of the package is compiled with.
+"""The njit wrapper every kernel of the package is compiled with, and how rows are split
+among threads.
 
 Kernels live in their own modules (:mod:`._hashing`, :mod:`._inference`) as pure
 functions over arrays; this module only decides how they are compiled and launched.
 
-Two properties of numba's parallel regions shape the kernels and this wrapper:
+The row kernels (input -> bits, the first layer) are serial functions compiled with
+``nogil=True``; :func:`in_threads` splits the rows among Python threads that run them at
+once (:func:`row_workers` of them: numba's thread count, ``numba.set_num_threads``). Not
+numba's ``prange``: a parallel kernel takes seconds more to compile (a cold first fit +
+predict went from 6.4 s to 3.1 s without them), and its regions have the two properties
+below. One kernel still runs in a parallel region (the n-gram hashing of
+:mod:`._text_kernels`), so the wrapper keeps handling them:
 
 - **An exception raised inside a parallel region does not reliably reach the caller**:
   the ``workqueue`` layer loses it (the call returns whatever the output held), OpenMP
@@ -89,6 +96,52 @@ def parallel_workers(n_items):
     scratch): numba's thread count, at most ``n_items``, 1 where kernels run serially."""
     threads = 1 if _FORKED_FROM_GNU_OPENMP or numba.config.DISABLE_JIT else numba.get_num_threads()
     return max(0, min(int(n_items), threads))
+
+
+# a thread costs ~50 us to start: below this many rows per worker, fewer workers
+MIN_ROWS_PER_THREAD = 128
+
+
+def row_workers(n_rows):
+    """How many workers :func:`in_threads` splits ``n_rows`` rows among (each with its own
+    scratch): numba's thread count (``numba.set_num_threads``), at most one per
+    :data:`MIN_ROWS_PER_THREAD` rows, at least 1."""
+    return max(1, min(parallel_workers(n_rows), int(n_rows) // MIN_ROWS_PER_THREAD))
+
+
+def in_threads(run, n_items, n_workers):
+    """``run(worker, lo, hi)`` for ``n_items`` items split into ``n_workers`` contiguous
+    ranges (``lo = worker * n_items // n_workers``), worker 0 in the calling thread, the
+    others each in a thread of its own; returns their results in worker order, and raises
+    the first exception any of them raised.
+
+    The row kernels are serial numba functions compiled with ``nogil=True``, so the
+    threads run at once. This takes the place of numba's ``prange``: a parallel kernel
+    costs seconds more to compile (about half of a cold first fit and predict), an
+    exception raised in it does not reliably reach the caller, and GNU OpenMP, behind it
+    on Linux, does not survive ``fork`` (see the module docstring). Every item is computed
+    the same way whichever worker takes it: results do not depend on ``n_workers``.
+    """
+    if n_workers <= 1:
+        return [run(0, 0, n_items)]
+    results = [None] * n_workers
+    errors = []
+
+    def work(w):
+        try:
+            results[w] = run(w, w * n_items // n_workers, (w + 1) * n_items // n_workers)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(1, n_workers)]
+    for t in threads:
+        t.start()
+    work(0)
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 _WORKQUEUE_LOCK = threading.Lock()

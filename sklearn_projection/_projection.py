@@ -198,7 +198,7 @@ def lsh_bits(X, seed, n_bits_total, density, packed=False, reading="binary", thr
     if not (math.isfinite(tau) and tau >= 0.0):
         raise ValueError(f"the quinary threshold must be finite and >= 0, got {threshold!r}.")
     dense = not sp.issparse(X)
-    n_workers = _numba.parallel_workers(n_samples)
+    n_workers = _numba.row_workers(n_samples)
     # cheap bounds first (the input may be huge): output and the per-thread sums
     check_bits_fit_in_memory(n_samples, n_bits_total, packed, n_workers, planes=planes)
     spec = _hashing.projection_spec(seed, n_bits_total, density)
@@ -483,17 +483,21 @@ def quinary_threshold(X, seed, n_bits_total, density, n_rows=THRESHOLD_ROWS, sam
     m = min(X.shape[0], n_rows)
     if m == 0:
         return 0.0
-    rows = sp.csr_matrix(X[:m]) if not sp.issparse(X) else sp.csr_matrix(X)[:m]
-    if not rows.has_canonical_format:
-        rows = rows.copy()
-        rows.sum_duplicates()
     spec = _hashing.projection_spec(seed, n_bits_total, density)
     # the kernels' own sums, each non-zero's column hashed where it is used: regenerating
     # every column would cost memory in proportion to n_features (2**31 hashed text columns)
     magnitudes = np.empty((m, n_bits_total), dtype=np.float64)
-    indices = rows.indices.view(np.uint32 if rows.indices.dtype == np.int32 else np.uint64)
-    _hashing.csr_abs_sums(np.asarray(rows.data, dtype=np.float64), indices, rows.indptr.astype(np.int64), spec,
-                          magnitudes)
+    if not sp.issparse(X):
+        rows = X[:m] if X.dtype in (np.float32, np.float64) else X[:m].astype(np.float64)
+        _hashing.dense_abs_sums(np.ascontiguousarray(rows), spec, magnitudes)
+    else:
+        rows = sp.csr_matrix(X)[:m]
+        if not rows.has_canonical_format:
+            rows = rows.copy()
+            rows.sum_duplicates()
+        indices = rows.indices.view(np.uint32 if rows.indices.dtype == np.int32 else np.uint64)
+        _hashing.csr_abs_sums(np.asarray(rows.data, dtype=np.float64), indices, rows.indptr.astype(np.int64), spec,
+                              magnitudes)
     if sample_weight is None:
         tau = float(np.median(magnitudes, overwrite_input=True))  # (no copy of the m x B values)
     else:

@@ -207,7 +207,7 @@ def test_generated_code_is_self_contained_and_labels_are_escaped(digits_split):
     compact = clf.fit(X_train, labels[y_train % 4]).to_compact("int8")
     header, source = generate_c(compact, name="m", prefix="dev")
     includes = {line.split()[1] for line in (header + source).splitlines() if line.startswith("#include")}
-    assert includes == {"<stddef.h>", "<stdint.h>", "<math.h>", '"m.h"'}
+    assert includes == {"<stddef.h>", "<stdint.h>", "<math.h>", "<string.h>", '"m.h"'}
     assert "dev_predict_dense" in header and "DEV_N_FEATURES 64" in header
     assert r'"a\042b"' in source and r'"c\134d"' in source and r'"\303\251\077"' in source
     with pytest.raises(ValueError, match="C identifier"):
@@ -461,3 +461,223 @@ def test_c_rows_of_several_chunks_match_python(tmp_path, dtype):
     compact = clf.to_compact(dtype)
     assert (X[80:] != 0).sum(axis=1).min() > 256
     _compare(compact, _build(compact, tmp_path), X[80:])
+
+
+# a driver that includes the model's source and prints its int8 first layer z (stage 2) as
+# exact hexadecimal floats: "w" reads N_PLANES * N_WORDS hexadecimal words per row, "d" reads
+# dense rows (stage 1, then stage 2); "b" reads dense rows and prints their packed bits
+# (stage 1 alone) in hexadecimal
+_FIRST_LAYER_DRIVER = r"""
+#include <inttypes.h>
+#include <stdio.h>
+#include "model.c"
+
+int main(int argc, char **argv)
+{
+    const int from_words = argc > 1 && argv[1][0] == 'w', bits_only = argc > 1 && argv[1][0] == 'b';
+    uint64_t words[N_PLANES * N_WORDS];
+    double x[PN_N_FEATURES];
+    float z[MAX_WIDTH];
+    int k, h;
+    for (;;) {
+        if (from_words) {
+            for (k = 0; k < N_PLANES * N_WORDS; ++k)
+                if (scanf("%" SCNx64, &words[k]) != 1)
+                    return k == 0 ? 0 : 2;
+        } else {
+            for (k = 0; k < PN_N_FEATURES; ++k)
+                if (scanf("%lf", &x[k]) != 1)
+                    return k == 0 ? 0 : 2;
+            if (lsh_words(NULL, x, NULL, PN_N_FEATURES, words) != 0)
+                return 3;
+        }
+        if (bits_only) {
+            for (k = 0; k < N_PLANES * N_WORDS; ++k)
+                printf(" %" PRIx64, words[k]);
+            printf("\n");
+            continue;
+        }
+        first_layer(words, z);
+        for (h = 0; h < WIDTH1; ++h)
+            printf(" %a", (double)z[h]);
+        printf("\n");
+    }
+}
+"""
+
+
+def _c_first_layer(compact, tmp_path, words=None, X=None, bits_only=False):
+    """The C int8 first layer z (float32) of packed ``words``, or of the dense rows ``X``; or
+    (``bits_only``) the packed bits (uint64) of the dense rows ``X``."""
+    c_path, _ = compact.export_c(tmp_path / "model.c")
+    (tmp_path / "first.c").write_text(_FIRST_LAYER_DRIVER)
+    exe = build_program([tmp_path / "first.c"], tmp_path / "first", f"-I{tmp_path}")
+    if words is not None:
+        text, mode = "\n".join(" ".join(f"{int(v):x}" for v in row) for row in words) + "\n", "w"
+    else:
+        text, mode = _dense_text(X), "b" if bits_only else "d"
+    out = subprocess.run([str(exe), mode], input=text, check=True, capture_output=True, text=True).stdout
+    if bits_only:
+        return np.array([[int(v, 16) for v in line.split()] for line in out.splitlines()], dtype=np.uint64)
+    return np.array([[float.fromhex(v) for v in line.split()] for line in out.splitlines()], dtype=np.float32)
+
+
+def _pack_levels(levels):
+    """Quinary levels (n, N_BITS) in -2 .. 2 -> the four planes of packed words (n, 4 * N_WORDS):
+    s > 0, s < 0, s > tau, s < -tau, bit b in word b // 64 at b % 64."""
+    n, n_bits = levels.shape
+    n_words = -(-n_bits // 64)
+    planes = []
+    for plane in (levels > 0, levels < 0, levels == 2, levels == -2):
+        padded = np.zeros((n, 64 * n_words), dtype=np.uint8)
+        padded[:, :n_bits] = plane
+        planes.append(np.packbits(padded, axis=1, bitorder="little").view("<u8"))
+    return np.hstack(planes)
+
+
+def _level_counts(levels):
+    """(n, 5): how many bits of each row have level -2, -1, 0, 1, 2."""
+    return np.stack([(levels == c).sum(axis=1) for c in range(-2, 3)], axis=1)
+
+
+@pytest.fixture(scope="module")
+def int8_quinary_models(digits_split):
+    # 90 bits (two words, the second partly used) and 1200 bits (every class past one 16-bit
+    # group of 256 rows), odd widths (a weight word half used)
+    X_train, _, y_train, _ = digits_split
+    return [ProjectionNetClassifier(n_projections=T, n_bits=d, reading="quinary", projection_hidden_layer_sizes=(h,),
+                                    trainer_hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+            .fit(X_train, y_train).to_compact("int8") for T, d, h in ((9, 10, 5), (60, 20, 7))]
+
+
+@needs_cc
+@pytest.mark.parametrize("model", [0, 1], ids=["90-bits", "1200-bits"])
+def test_c_int8_quinary_first_layer_is_python_bit_for_bit_whichever_level_is_largest(
+        int8_quinary_models, tmp_path, model):
+    # the quinary int8 first layer leaves out the rows of its largest level d (q = sum over the
+    # other levels c of (c - d) S_c + d SUM): rows of packed bits where each level in turn is
+    # the largest, all bits at one level, ties, and the extreme weights +-127; z equals
+    # Python's first layer and the float32 of q = the levels times the weights, to the bit
+    from sklearn_projection._inference import first_layer
+
+    compact = copy.deepcopy(int8_quinary_models[model])
+    n_bits = compact.n_bits_total_
+    rng = np.random.default_rng(model)
+    rows = [np.full(n_bits, c) for c in range(-2, 3)]  # all bits at one level
+    for c in range(-2, 3):  # level c the largest: 60 % of the bits, the rest uniform
+        for _ in range(3):
+            rows.append(np.where(rng.random(n_bits) < 0.6, c, rng.integers(-2, 3, n_bits)))
+    rows.append(np.arange(n_bits) % 5 - 2)  # ties between the levels
+    rows.extend(rng.integers(-2, 3, (6, n_bits)))
+    rows.append(np.where(np.arange(n_bits) < n_bits // 2, 2, -2))  # two levels tie
+    levels = np.array(rows, dtype=np.int64)
+    counts = _level_counts(levels)
+    for c in range(5):  # each level is the only largest on some row
+        assert ((counts[:, c] > np.delete(counts, c, axis=1).max(axis=1))).sum() >= 3
+    words = _pack_levels(levels)
+    W = compact.coefs_[0]
+    for label, weights in (("trained", W.copy()), ("extreme", None)):
+        if weights is None:
+            W[:, 0], W[:, 1:3] = 127, -127
+            W[:, 3:] = np.where(rng.random(W[:, 3:].shape) < 0.5, 127, -127)
+        (tmp_path / label).mkdir()
+        got = _c_first_layer(compact, tmp_path / label, words=words)
+        scale, bias = compact.scales_[0], compact.intercepts_[0]
+        expected = first_layer(words, W, bias, scale, planes=4)
+        q = levels @ W.astype(np.int64)
+        reference = q.astype(np.float32) * scale + bias
+        assert got.dtype == expected.dtype == reference.dtype == np.float32
+        np.testing.assert_array_equal(got.view(np.int32), expected.view(np.int32), err_msg=label)
+        np.testing.assert_array_equal(got.view(np.int32), reference.view(np.int32), err_msg=label)
+    if n_bits > 256:  # the extreme weights take a level's sums past int16
+        assert np.abs(q).max() > 2**15
+
+
+@needs_cc
+def test_c_int8_quinary_matches_python_on_rows_where_each_level_is_largest(int8_quinary_models, digits_split,
+                                                                           tmp_path):
+    # the same, end to end on input rows, dense and sparse: digits rows scaled down (most bits
+    # at +-1), up (+-2), negated, zero rows and rows of two pixels (most bits at 0)
+    from sklearn_projection._inference import first_layer
+    from sklearn_projection._projection import lsh_bits
+
+    _, X_test, _, _ = digits_split
+    compact = int8_quinary_models[1]
+    sparse_rows = np.zeros((20, X_test.shape[1]))
+    sparse_rows[np.arange(20), np.arange(20) % 64] = 1.0
+    sparse_rows[np.arange(20), (7 * np.arange(20) + 20) % 64] = -0.5
+    X = np.vstack([X_test[:30], X_test[30:60] * 1e-3, X_test[60:90] * 1e3, -X_test[90:150] * 1e-3,
+                   -X_test[150:180] * 1e3, sparse_rows, np.zeros((2, X_test.shape[1]))])
+    args = (compact.seed_, compact.n_bits_total_, compact.density_)
+    levels = np.asarray(lsh_bits(X, *args, reading="quinary", threshold=compact.threshold_), dtype=np.int64)
+    counts = _level_counts(levels)
+    largest = np.argmax(counts, axis=1)
+    assert set(largest.tolist()) == {0, 1, 2, 3, 4}, np.bincount(largest, minlength=5)
+    words = np.asarray(lsh_bits(X, *args, packed=True, reading="quinary", threshold=compact.threshold_))
+    expected = first_layer(words, compact.coefs_[0], compact.intercepts_[0], compact.scales_[0], planes=4)
+    got = _c_first_layer(compact, tmp_path, X=X)
+    np.testing.assert_array_equal(got.view(np.int32), expected.view(np.int32))
+    (tmp_path / "predict").mkdir()
+    _compare(compact, _build(compact, tmp_path / "predict"), X)
+
+
+@needs_cc
+@pytest.mark.parametrize("tau", [0.3, 0.0, 2.0**-1074], ids=["0.3", "zero", "smallest-subnormal"])
+def test_c_quinary_planes_at_sums_equal_to_plus_minus_tau(digits_split, tmp_path, tau):
+    # the C reads |s| > TAU from the bits of s and TAU (as integers); here sums land exactly on
+    # +-tau, one ulp either side, on 0, and far from it: density 1, so a row with one
+    # non-zero x puts +-x in every bit (and two non-zeros x, y put x + y or x - y, etc.)
+    from sklearn_projection._projection import lsh_bits
+
+    X_train, _, y_train, _ = digits_split
+    clf = ProjectionNetClassifier(n_projections=9, n_bits=10, density=1.0, reading="quinary",
+                                  projection_hidden_layer_sizes=(5,), trainer_hidden_layer_sizes=(16,), max_iter=2,
+                                  random_state=0).fit(X_train, y_train)
+    compact = copy.deepcopy(clf.to_compact("int8"))
+    compact.threshold_ = tau
+    values = [tau, np.nextafter(tau, np.inf), np.nextafter(tau, 0.0), 2 * tau, tau / 2, 1e300, 5e-324, 1.0]
+    rows = []
+    for v in values:
+        for sign in (1.0, -1.0):
+            row = np.zeros(X_train.shape[1])
+            row[3] = sign * v
+            rows.append(row)
+            row = row.copy()
+            row[40] = v / 2 if tau else v  # x + y and x - y: tau + tau / 2 and tau / 2, 0 ...
+            rows.append(row)
+    X = np.array(rows + [np.zeros(X_train.shape[1])])
+    expected = np.asarray(lsh_bits(X, compact.seed_, compact.n_bits_total_, compact.density_, packed=True,
+                                   reading="quinary", threshold=tau))
+    levels = np.asarray(lsh_bits(X, compact.seed_, compact.n_bits_total_, compact.density_, reading="quinary",
+                                 threshold=tau))
+    assert set(np.unique(levels).tolist()) == ({-2, -1, 0, 1, 2} if tau else {-2, 0, 2})
+    got = _c_first_layer(compact, tmp_path, X=X, bits_only=True)
+    np.testing.assert_array_equal(got, expected)
+
+
+@needs_cc
+@pytest.mark.parametrize("reading", ["binary", "quinary"])
+def test_c_int8_first_layer_past_65536_bits_is_python_bit_for_bit(digits_split, tmp_path, reading):
+    # the first layer lists its bits in 16-bit entries up to 65 536 bits, in 32-bit ones past
+    # them: 66 000 bits, levels drawn at random (bits past 65 536 in every level) and each level
+    # the largest in turn
+    X_train, _, y_train, _ = digits_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = ProjectionNetClassifier(n_projections=660, n_bits=100, density=0.05, reading=reading,
+                                      projection_hidden_layer_sizes=(3,), trainer_hidden_layer_sizes=(8,), max_iter=1,
+                                      random_state=0).fit(X_train[:200], y_train[:200])
+    compact = clf.to_compact("int8")
+    n_bits = compact.n_bits_total_
+    assert n_bits == 66000
+    rng = np.random.default_rng(0)
+    lo = 0 if reading == "binary" else -2
+    levels = [rng.integers(lo, 3 if reading == "quinary" else 2, n_bits) for _ in range(3)]
+    levels += [np.where(rng.random(n_bits) < 0.6, c, rng.integers(lo, 3 if reading == "quinary" else 2, n_bits))
+               for c in range(lo, 3 if reading == "quinary" else 2)]
+    levels = np.array(levels, dtype=np.int64)
+    words = _pack_levels(levels)[:, : -(-n_bits // 64)] if reading == "binary" else _pack_levels(levels)
+    got = _c_first_layer(compact, tmp_path, words=words)
+    W = compact.coefs_[0].astype(np.int64)
+    reference = (levels @ W).astype(np.float32) * compact.scales_[0] + compact.intercepts_[0]
+    np.testing.assert_array_equal(got.view(np.int32), reference.view(np.int32))

@@ -270,8 +270,8 @@ def test_dense_kernel_counts_the_rows_holding_nan_or_infinity(n_features):
                 numba.set_num_threads(n_workers)
                 args = (columns, spec, True, False, np.empty((0, 100), np.uint8), np.empty((40, 2), np.uint64),
                         np.empty((n_workers, 100)))
-                assert _hashing.dense_bits_kernel(X, *args) == 4
-                assert _hashing.dense_bits_kernel(np.ascontiguousarray(X[10:]), *args) == 0
+                assert _hashing.dense_bits_count(X, *args) == 4
+                assert _hashing.dense_bits_count(np.ascontiguousarray(X[10:]), *args) == 0
                 with pytest.raises(_hashing.NotFiniteError, match="NaN or infinity in 4 of its 40 rows"):
                     _hashing.dense_bits(X, *args)
                 _hashing.dense_bits(np.ascontiguousarray(X[10:]), *args)

@@ -321,13 +321,17 @@ def _levels(rng, n, n_bits):
     values[1] = 2
     values[2] = -2  # every bit of planes 0 and 2 (1 and 3), including bit 63 of each word
     values[3] = 1
+    values[4] = -1  # rows 0-4: each level in turn the most populated (the one left out)
+    values[5, : n_bits // 2] = 2  # a tie between two levels
+    values[5, n_bits // 2 :] = -1
     return values
 
 
 @pytest.mark.parametrize("width", [3, 16, 21, 64, 100])
 def test_quinary_int8_first_layer_is_the_exact_product_with_the_levels(width, monkeypatch):
     """Four planes (s > 0, s < 0, s > tau, s < -tau): S0 - S1 + S2 - S3 is ``values @ W``
-    exactly, at the extremes of int8, with and without the weights' column sums (fewer
+    exactly (the word kernel sums the levels but the row's most populated one, each level
+    in turn), at the extremes of int8, with and without the weights' column sums (fewer
     rows than _TOTAL_MIN_ROWS, and more), in the word kernel and the row kernel, on 1 and
     2 threads; scaled in the kernel bit for bit as numpy does it."""
     import numba

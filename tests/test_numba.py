@@ -39,3 +39,36 @@ def test_uncachable_function_falls_back_to_no_cache():
     exec("def f(x):\n    return x + 1\n", namespace)
     kernel = _numba.njit(cache=True)(namespace["f"])
     assert kernel(41) == 42
+
+
+def test_in_threads_splits_the_items_in_order_and_raises_a_worker_error():
+    seen = []
+
+    def run(w, lo, hi):
+        seen.append((w, lo, hi))
+        return w * 10
+
+    for n_workers in (1, 2, 3):
+        seen.clear()
+        assert _numba.in_threads(run, 10, n_workers) == [10 * w for w in range(n_workers)]
+        ranges = sorted(seen)
+        assert [r[0] for r in ranges] == list(range(n_workers))
+        assert ranges[0][1] == 0 and ranges[-1][2] == 10  # contiguous, in order, covering every item
+        assert all(a[2] == b[1] for a, b in zip(ranges, ranges[1:]))
+
+    def fails(w, lo, hi):
+        if w == 1:
+            raise MemoryError("worker 1")
+        return w
+
+    import pytest
+
+    with pytest.raises(MemoryError, match="worker 1"):
+        _numba.in_threads(fails, 10, 3)
+
+
+def test_row_workers_leave_small_batches_to_one_thread(monkeypatch):
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 4)
+    assert _numba.row_workers(0) == _numba.row_workers(1) == 1
+    assert _numba.row_workers(2 * _numba.MIN_ROWS_PER_THREAD) == 2
+    assert _numba.row_workers(100 * _numba.MIN_ROWS_PER_THREAD) == 4
