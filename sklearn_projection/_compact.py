@@ -541,7 +541,7 @@ def compact_pipeline(pipeline, dtype="float32"):
     >>> texts = ["good movie", "great film", "bad movie", "awful film"] * 5
     >>> labels = ["pos", "pos", "neg", "neg"] * 5
     >>> pipe = make_pipeline(CountVectorizer(), ProjectionNetClassifier(
-    ...     n_projections=8, n_bits=8, max_iter=50, random_state=0)).fit(texts, labels)
+    ...     n_projections=16, n_bits=8, max_iter=50, random_state=0)).fit(texts, labels)
     >>> small = compact_pipeline(pipe, "int8")
     >>> type(small[-1]).__name__, small.predict(["great movie", "awful movie"]).tolist()
     ('CompactProjectionClassifier', ['pos', 'neg'])
