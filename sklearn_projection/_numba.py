@@ -113,7 +113,8 @@ def in_threads(run, n_items, n_workers):
     """``run(worker, lo, hi)`` for ``n_items`` items split into ``n_workers`` contiguous
     ranges (``lo = worker * n_items // n_workers``), worker 0 in the calling thread, the
     others each in a thread of its own; returns their results in worker order, and raises
-    the first exception any of them raised.
+    the first exception any of them raised. A thread that cannot be started (``RuntimeError``:
+    a process at its thread limit) is not an error: its range runs in the calling thread.
 
     The row kernels are serial numba functions compiled with ``nogil=True``, so the
     threads run at once. This takes the place of numba's ``prange``: a parallel kernel
@@ -133,12 +134,18 @@ def in_threads(run, n_items, n_workers):
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(1, n_workers)]
-    for t in threads:
-        t.start()
+    started = []
+    for w in range(1, n_workers):
+        thread = threading.Thread(target=work, args=(w,), daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to be had (a process or container at its limit):
+            work(w)  # this worker's rows run here instead, the same way
+            continue
+        started.append(thread)
     work(0)
-    for t in threads:
-        t.join()
+    for thread in started:
+        thread.join()
     if errors:
         raise errors[0]
     return results

@@ -72,3 +72,43 @@ def test_row_workers_leave_small_batches_to_one_thread(monkeypatch):
     assert _numba.row_workers(0) == _numba.row_workers(1) == 1
     assert _numba.row_workers(2 * _numba.MIN_ROWS_PER_THREAD) == 2
     assert _numba.row_workers(100 * _numba.MIN_ROWS_PER_THREAD) == 4
+
+
+def test_in_threads_runs_a_range_here_when_no_thread_can_be_started(monkeypatch):
+    import threading
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    seen = []
+    out = _numba.in_threads(lambda w, lo, hi: seen.append((lo, hi)) or hi - lo, 10, 3)
+    assert out == [3, 3, 4] and sorted(seen) == [(0, 3), (3, 6), (6, 10)]
+
+
+def test_predict_without_threads_equals_predict_with_them(monkeypatch):
+    # a batch large enough for two workers, predicted when no thread can be started: the same answers
+    import threading
+
+    from sklearn.datasets import load_digits
+
+    from sklearn_projection import ProjectionNetClassifier
+
+    X, y = load_digits(return_X_y=True)
+    clf = ProjectionNetClassifier(n_projections=10, n_bits=10, projection_hidden_layer_sizes=(8,), max_iter=2,
+                                  random_state=0).fit(X, y)
+    compact = clf.to_compact("int8")
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        expected = compact.predict_proba(X), clf.predict_proba(X)
+
+        def refuse(self):
+            raise RuntimeError("can't start new thread")
+
+        monkeypatch.setattr(threading.Thread, "start", refuse)
+        got = compact.predict_proba(X), clf.predict_proba(X)
+    finally:
+        numba.set_num_threads(old)
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
