@@ -257,58 +257,12 @@ static uint64_t large(double a)
  * non-zeros (and NaNs) of a chunk are listed without a branch, then their columns added */
 #define CHUNK 256
 
-/* Stage 1 (_hashing / _projection.lsh_bits): the LSH bits of one row, packed 64 to a
- * word (bit b in words[b / 64] at b % 64). Each non-zero x[f] adds +-x to the bits of
- * column f of P, regenerated from the hash (see the header), features in increasing
- * order, in double; bit = sum > 0 (and, with two planes, bit b of the second plane,
- * words[N_WORDS + b / 64], = sum < 0; with four, the third plane sum > TAU and the fourth
- * sum < -TAU). As in Python, a row whose largest |x| exceeds
- * 2**960 is summed again after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, with
- * words untouched, if a value is NaN or +-inf; else 0. Dense input: dense[0 .. n-1];
- * sparse: the n pairs (idx[k], val[k]). */
-static int lsh_words(const int64_t *idx, const double *dense, const double *val, size_t n,
-                     uint64_t *words)
+/* The packed planes of the sums acc[0 .. N_BITS): plane 0 sum > 0, plane 1 sum < 0 (two or four
+ * planes), plane 2 sum > TAU and plane 3 sum < -TAU (four planes). The sums must be finite and not
+ * -0 (see positive). Shared by lsh_words and the text entry point. */
+static void pack_sums(const double *acc, uint64_t *words)
 {
-    {P}_SUMS_STORAGE double acc[{P}_N_BITS + 1];
-    double big = 0.0, scale = 1.0;
-    int finite = 1, pass, b, w;
-    size_t k;
-    for (pass = 0; pass < 2; ++pass) {
-        for (b = 0; b <= {P}_N_BITS; ++b)
-            acc[b] = 0.0;
-        for (k = 0; k < n; k += CHUNK) {
-            const double *const v = idx ? val + k : dense + k;
-            unsigned short list[CHUNK];
-            uint64_t key[CHUNK];
-            size_t m = 0, t, end = n - k < CHUNK ? n - k : CHUNK;
-            for (t = 0; t < end; ++t) {
-                /* x != 0.0 (true for NaN too) read from the bits: all but the sign bit
-                 * are 0 only for +-0; an integer test, cheaper than a float comparison */
-                union { double d; uint64_t u; } bits;
-                bits.d = v[t];
-                list[m] = (unsigned short)t;
-                m += (bits.u << 1) != 0;
-            }
-            /* the keys first, in a loop of their own: the column loop then starts each
-             * column's hashes at once (measured 10 % faster at -O2) */
-            for (t = 0; t < m; ++t)
-                key[t] = COLUMN_KEY(idx ? (uint64_t)idx[k + list[t]] : (uint64_t)(k + list[t]));
-            for (t = 0; t < m; ++t) {
-                /* scaled, x may round to +-0: adding it changes no sum (a sum that starts
-                 * at +0 stays +0 when -0 is added) */
-                double x = v[list[t]] * scale, a = fabs(x);
-                finite &= a <= MAX_DOUBLE;
-                big = a > big ? a : big;
-                ADD_COLUMN_AT(acc, key[t], x);
-            }
-        }
-        if (!finite)
-            return {P}_ERROR_NON_FINITE;
-        if (!(big > 0x1p960) || pass)
-            break;
-        scale = 0x1p-1000;
-        big = 0.0;
-    }
+    int w;
     /* each word assembled in registers and stored once: built from its highest bit down (a
      * shift by one and an or per bit, no shift by a variable count), a full word as four
      * independent 16-bit chains */
@@ -375,6 +329,61 @@ static int lsh_words(const int64_t *idx, const double *dense, const double *val,
         words[3 * N_WORDS + w] = big & neg;
 #endif
     }
+}
+
+/* Stage 1 (_hashing / _projection.lsh_bits): the LSH bits of one row, packed 64 to a
+ * word (bit b in words[b / 64] at b % 64). Each non-zero x[f] adds +-x to the bits of
+ * column f of P, regenerated from the hash (see the header), features in increasing
+ * order, in double; bit = sum > 0 (and, with two planes, bit b of the second plane,
+ * words[N_WORDS + b / 64], = sum < 0; with four, the third plane sum > TAU and the fourth
+ * sum < -TAU). As in Python, a row whose largest |x| exceeds
+ * 2**960 is summed again after scaling by 2**-1000. Returns {P}_ERROR_NON_FINITE, with
+ * words untouched, if a value is NaN or +-inf; else 0. Dense input: dense[0 .. n-1];
+ * sparse: the n pairs (idx[k], val[k]). */
+static int lsh_words(const int64_t *idx, const double *dense, const double *val, size_t n,
+                     uint64_t *words)
+{
+    {P}_SUMS_STORAGE double acc[{P}_N_BITS + 1];
+    double big = 0.0, scale = 1.0;
+    int finite = 1, pass, b;
+    size_t k;
+    for (pass = 0; pass < 2; ++pass) {
+        for (b = 0; b <= {P}_N_BITS; ++b)
+            acc[b] = 0.0;
+        for (k = 0; k < n; k += CHUNK) {
+            const double *const v = idx ? val + k : dense + k;
+            unsigned short list[CHUNK];
+            uint64_t key[CHUNK];
+            size_t m = 0, t, end = n - k < CHUNK ? n - k : CHUNK;
+            for (t = 0; t < end; ++t) {
+                /* x != 0.0 (true for NaN too) read from the bits: all but the sign bit
+                 * are 0 only for +-0; an integer test, cheaper than a float comparison */
+                union { double d; uint64_t u; } bits;
+                bits.d = v[t];
+                list[m] = (unsigned short)t;
+                m += (bits.u << 1) != 0;
+            }
+            /* the keys first, in a loop of their own: the column loop then starts each
+             * column's hashes at once (measured 10 % faster at -O2) */
+            for (t = 0; t < m; ++t)
+                key[t] = COLUMN_KEY(idx ? (uint64_t)idx[k + list[t]] : (uint64_t)(k + list[t]));
+            for (t = 0; t < m; ++t) {
+                /* scaled, x may round to +-0: adding it changes no sum (a sum that starts
+                 * at +0 stays +0 when -0 is added) */
+                double x = v[list[t]] * scale, a = fabs(x);
+                finite &= a <= MAX_DOUBLE;
+                big = a > big ? a : big;
+                ADD_COLUMN_AT(acc, key[t], x);
+            }
+        }
+        if (!finite)
+            return {P}_ERROR_NON_FINITE;
+        if (!(big > 0x1p960) || pass)
+            break;
+        scale = 0x1p-1000;
+        big = 0.0;
+    }
+    pack_sums(acc, words);
     return 0;
 }
 

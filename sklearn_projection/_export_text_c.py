@@ -120,18 +120,7 @@ int {p}_predict_text(const char *utf8, size_t len, double *proba)
     /* validates the whole text before the first call of text_sink */
     if (ngh_each(&TEXT_PARAMS, utf8 ? utf8 : "", len, text_sink, acc) < 0)
         return {P}_ERROR_UTF8;
-    for (b = 0; b < N_PLANES * N_WORDS; ++b)
-        words[b] = 0;
-    for (b = 0; b < {P}_N_BITS; ++b) {
-        words[b >> 6] |= (uint64_t)(acc[b] > 0.0) << (b & 63);
-#if N_PLANES >= 2
-        words[N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] < 0.0) << (b & 63);
-#endif
-#if N_PLANES == 4
-        words[2 * N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] > TAU) << (b & 63);
-        words[3 * N_WORDS + (b >> 6)] |= (uint64_t)(acc[b] < -TAU) << (b & 63);
-#endif
-    }
+    pack_sums(acc, words); /* the sums of finite counts: finite, never -0 */
     first_layer(words, z);
     return output(z, proba);
 }
