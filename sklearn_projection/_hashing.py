@@ -74,7 +74,7 @@ import functools
 import numba
 import numpy as np
 
-from ._numba import in_threads, njit, parallel_workers
+from ._numba import in_threads, njit, row_workers
 
 if numba.config.DISABLE_JIT:  # the kernels run as Python over numpy scalars
 
@@ -239,7 +239,7 @@ def projection_columns(n_features, seed, frac, k0, starts, per_hash, fbits, pbit
     K = entries_per_column(frac, k0, starts)
     bit_index = np.empty((n_features, K), dtype=np.uint32)
     value = np.empty((n_features, K), dtype=np.float64)
-    n_workers = max(1, min(parallel_workers(n_features), n_features // _COLUMNS_PER_THREAD))
+    n_workers = row_workers(n_features, _COLUMNS_PER_THREAD)
     in_threads(lambda w, lo, hi: fill_columns(seed, frac, k0, starts, per_hash, fbits, pbits, bit_index, value,
                                               lo, hi), n_features, n_workers)
     return bit_index, value

@@ -632,7 +632,7 @@ def gather_first_layer(words, weights, out, ternary=False, planes=None):
         _gather_int8_rows(words, weights, out, np.empty((0, out.shape[1]), dtype=np.float32), empty, empty,
                           _planes(ternary, planes))
         return out
-    words, n_words, n_workers, offsets = _gather_setup(words, _planes(ternary, planes))
+    words, n_words, n_workers = _gather_setup(words, _planes(ternary, planes))
     if _WORD_KERNEL:
         flat, stride = _padded_rows(weights)
         sums = out if stride == out.shape[1] and out.flags.c_contiguous else np.zeros((out.shape[0], stride), np.float32)
@@ -643,6 +643,7 @@ def gather_first_layer(words, weights, out, ternary=False, planes=None):
             out[:] = sums[:, : out.shape[1]]
         return out
     flat = np.ascontiguousarray(weights).reshape(-1)
+    offsets = _offsets(n_workers, n_words)
     in_threads(lambda w, lo, hi: _rows_float32(words, flat, out, n_words, offsets[w], lo, hi), words.shape[0],
                n_workers)
     return out
@@ -670,7 +671,7 @@ def _planes(ternary, planes):
 
 
 def _gather_setup(words, planes):
-    """(C-ordered words, words per plane, workers, per-worker bit-offset scratch)."""
+    """(C-ordered words, words per plane, workers)."""
     n_words = words.shape[1]
     if planes > 1:
         if n_words % planes:
@@ -679,18 +680,22 @@ def _gather_setup(words, planes):
             raise ValueError(f"quinary words hold four planes, got a width of {n_words}, not a multiple of 4.")
         n_words //= planes
     words = np.ascontiguousarray(words)
-    n_workers = row_workers(words.shape[0])
-    return words, n_words, n_workers, np.empty((n_workers, 64 * n_words), dtype=np.uint64)
+    return words, n_words, row_workers(words.shape[0])
+
+
+def _offsets(n_workers, n_words):
+    """Per-worker scratch of the row kernels (_rows_int8, _rows_float32): a row's set bits'
+    weight-row offsets, at most 64 per word of a plane."""
+    return np.empty((n_workers, 64 * n_words), dtype=np.uint64)
 
 
 def _gather_int8_rows(words, weights, out, z, scale, bias, planes):
     """The int8 gather: ``out += sums`` (int32), or ``z = float32(sums) * scale + bias``
     when ``z`` has rows (``out`` then has none); ``planes`` of words per row."""
-    words, n_words, n_workers, offsets = _gather_setup(words, planes)
-    flat = np.ascontiguousarray(weights).reshape(-1)
+    words, n_words, n_workers = _gather_setup(words, planes)
     width = weights.shape[1]
-    # ternary batches: S+ - S- from the weights' column sums (see _rows_int8); a few rows
-    # are not worth summing the whole matrix
+    # ternary and quinary batches: one level's rows come from the weights' column sums (see
+    # _rows_int8_words); a few rows are not worth summing the whole matrix
     by_total = planes > 1 and words.shape[0] >= _TOTAL_MIN_ROWS
     total = weights.sum(axis=0, dtype=np.int32) if by_total else np.zeros(0, dtype=np.int32)
     if _WORD_KERNEL:
@@ -700,6 +705,8 @@ def _gather_int8_rows(words, weights, out, z, scale, bias, planes):
         in_threads(lambda w, lo, hi: _rows_int8_words(words, flat, out, z, scale, bias, total, n_words, acc32[w],
                                                       levels[w], lo, hi), words.shape[0], n_workers)
         return
+    flat = np.ascontiguousarray(weights).reshape(-1)
+    offsets = _offsets(n_workers, n_words)
     acc16 = np.empty((n_workers, width), dtype=np.int16)
     acc32 = np.empty((n_workers, width), dtype=np.int32)
     in_threads(lambda w, lo, hi: _rows_int8(words, flat, out, z, scale, bias, total, n_words, offsets[w], acc16[w],

@@ -102,11 +102,11 @@ def parallel_workers(n_items):
 MIN_ROWS_PER_THREAD = 128
 
 
-def row_workers(n_rows):
-    """How many workers :func:`in_threads` splits ``n_rows`` rows among (each with its own
-    scratch): numba's thread count (``numba.set_num_threads``), at most one per
-    :data:`MIN_ROWS_PER_THREAD` rows, at least 1."""
-    return max(1, min(parallel_workers(n_rows), int(n_rows) // MIN_ROWS_PER_THREAD))
+def row_workers(n_rows, per_worker=MIN_ROWS_PER_THREAD):
+    """How many workers :func:`in_threads` splits ``n_rows`` rows (or other items) among,
+    each with its own scratch: numba's thread count (``numba.set_num_threads``), at most
+    one per ``per_worker`` items (a thread's start must be worth it), at least 1."""
+    return max(1, min(parallel_workers(n_rows), int(n_rows) // per_worker))
 
 
 def in_threads(run, n_items, n_workers):
